@@ -1,0 +1,122 @@
+"""How each component is built from the Go module proxy, as a list of steps.
+
+kubernetes: a wrapper module (see gomod.py) and one `go build` per command.
+etcd:       a wrapper module whose main calls `etcdmain.Main`.
+containerd: containerd's go.mod has no replace directives, so `go install pkg@version` works.
+pause:      our own program (pause.py).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from fakehw.cluster.binaries import gomod
+from fakehw.cluster.binaries.cache import CacheEntry
+from fakehw.cluster.binaries.gotool import GoTool
+from fakehw.cluster.binaries.pause import PAUSE_GO_MOD, PAUSE_MAIN_GO
+from fakehw.cluster.steps import Step
+from fakehw.cluster.versions import CONTAINERD_BINARIES, KUBERNETES_BINARIES, Versions
+
+StepFactory = Callable[[GoTool, CacheEntry, Path], list[Step]]
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """One component: its binaries, the variable naming a prebuilt copy, its build steps."""
+
+    component: str
+    version: str
+    binaries: tuple[str, ...]
+    override_env: str
+    steps: StepFactory
+
+
+def _write_if_changed(path: Path, text: str) -> None:
+    if not path.exists() or path.read_text() != text:
+        path.write_text(text)
+
+
+def _kubernetes_steps(version: str, staging_version: str) -> StepFactory:
+    def factory(go: GoTool, entry: CacheEntry, src: Path) -> list[Step]:
+        def write_module() -> None:
+            info = go.module_info(f"k8s.io/kubernetes@{version}", cwd=src)
+            staging = gomod.staging_modules(Path(info["GoMod"]).read_text())
+            _write_if_changed(
+                src / "go.mod", gomod.kubernetes_go_mod(version, staging_version, staging)
+            )
+            _write_if_changed(src / "tools.go", gomod.kubernetes_tools_go())
+
+        ldflags = gomod.kubernetes_ldflags(version, time.strftime("%Y-%m-%dT00:00:00Z"))
+
+        def build(name: str) -> Callable[[], None]:
+            package = gomod.KUBERNETES_COMMANDS[name]
+            args = ["build", "-trimpath", "-ldflags", ldflags, "-o", str(entry.path(name)), package]
+            return lambda: go.run(args, cwd=src)
+
+        return [
+            Step(f"resolve k8s.io/kubernetes@{version} and write its wrapper module", write_module),
+            Step("go mod tidy (kubernetes wrapper)", lambda: go.run(["mod", "tidy"], cwd=src)),
+            *(Step(f"build {name} {version}", build(name)) for name in KUBERNETES_BINARIES),
+        ]
+
+    return factory
+
+
+def _etcd_steps(version: str) -> StepFactory:
+    def factory(go: GoTool, entry: CacheEntry, src: Path) -> list[Step]:
+        def write_module() -> None:
+            _write_if_changed(src / "go.mod", gomod.etcd_go_mod(version))
+            _write_if_changed(src / "main.go", gomod.etcd_main_go())
+
+        args = ["build", "-trimpath", "-ldflags", gomod.etcd_ldflags(version),
+                "-o", str(entry.path("etcd")), "."]
+        return [
+            Step(f"write the etcd {version} wrapper module", write_module),
+            Step("go mod tidy (etcd wrapper)", lambda: go.run(["mod", "tidy"], cwd=src)),
+            Step(f"build etcd {version}", lambda: go.run(args, cwd=src)),
+        ]
+
+    return factory
+
+
+def _containerd_steps(version: str) -> StepFactory:
+    def factory(go: GoTool, entry: CacheEntry, src: Path) -> list[Step]:
+        module = "github.com/containerd/containerd/v2/cmd"
+        packages = [f"{module}/{name}@{version}" for name in CONTAINERD_BINARIES]
+        args = ["install", "-trimpath", "-ldflags", gomod.containerd_ldflags(version), *packages]
+        return [Step(
+            f"build containerd, ctr, containerd-shim-runc-v2 {version}",
+            lambda: go.run(args, cwd=src, GOBIN=str(entry.directory), GOFLAGS=""),
+        )]
+
+    return factory
+
+
+def _pause_steps(version: str) -> StepFactory:
+    def factory(go: GoTool, entry: CacheEntry, src: Path) -> list[Step]:
+        def build() -> None:
+            _write_if_changed(src / "go.mod", PAUSE_GO_MOD)
+            _write_if_changed(src / "main.go", PAUSE_MAIN_GO)
+            go.run(["build", "-trimpath", "-ldflags", "-s -w", "-o", str(entry.path("pause")),
+                    "."], cwd=src)
+
+        return [Step(f"build the pause program {version}", build)]
+
+    return factory
+
+
+def recipes(versions: Versions) -> list[Recipe]:
+    """Every component a local cluster needs, in build order (fastest first)."""
+    return [
+        Recipe("pause", versions.pause, ("pause",), "FAKEHW_PAUSE_BIN_DIR",
+               _pause_steps(versions.pause)),
+        Recipe("etcd", versions.etcd, ("etcd",), "FAKEHW_ETCD_BIN_DIR",
+               _etcd_steps(versions.etcd)),
+        Recipe("containerd", versions.containerd, CONTAINERD_BINARIES,
+               "FAKEHW_CONTAINERD_BIN_DIR", _containerd_steps(versions.containerd)),
+        Recipe("kubernetes", versions.kubernetes, KUBERNETES_BINARIES, "FAKEHW_K8S_BIN_DIR",
+               _kubernetes_steps(versions.kubernetes, versions.staging)),
+    ]

@@ -1,0 +1,45 @@
+"""Processes a tree keeps running (the cameras' server), started with it and ended with it.
+
+Only processes recorded in the tree's state are ended, by PID, and only when their command
+line still shows they are ours, so a recycled PID is never signalled.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+from pathlib import Path
+
+from fakehw.tree.state import TreeState
+
+STOP_TIMEOUT = 10.0
+
+
+def is_ours(pid: int) -> bool:
+    try:
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return False
+    return b"fakehw" in cmdline
+
+
+def stop_processes(state: TreeState) -> None:
+    for name, pid in list(state.processes.items()):
+        if is_ours(pid):
+            os.kill(pid, signal.SIGTERM)
+            deadline = time.monotonic() + STOP_TIMEOUT
+            while is_ours(pid) and time.monotonic() < deadline:
+                _reap(pid)
+                time.sleep(0.05)
+            if is_ours(pid):
+                os.kill(pid, signal.SIGKILL)
+                _reap(pid)
+        del state.processes[name]
+
+
+def _reap(pid: int) -> None:
+    try:
+        os.waitpid(pid, os.WNOHANG)
+    except ChildProcessError:
+        pass
