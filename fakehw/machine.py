@@ -13,6 +13,8 @@ import shutil
 from pathlib import Path
 
 from fakehw.devices import DeviceKind
+from fakehw.devices.cxl import CXLKind
+from fakehw.devices.fpga import FPGAKind
 from fakehw.devices.gpu import GPUKind
 from fakehw.devices.pci import write_bus
 from fakehw.devices.system import write_system
@@ -23,7 +25,7 @@ from fakehw.tree.state import TreeState
 from fakehw.tree.topology import Topology
 from fakehw.tree.writer import DeviceRecord, TreeWriter, make_link, make_node, remove_quietly
 
-KINDS: dict[str, DeviceKind] = {"gpu": GPUKind()}
+KINDS: dict[str, DeviceKind] = {"gpu": GPUKind(), "fpga": FPGAKind(), "cxl": CXLKind()}
 TOP_FOLDERS = ("sys", "dev", "proc")
 
 
