@@ -78,6 +78,7 @@ def _build_steps(recipe: Recipe, go: GoTool, entry: CacheEntry, cache_root: Path
 
 
 def ensure_binaries(
+    *,
     versions: Versions | None = None,
     cache_root: Path | None = None,
     console: Console | None = None,

@@ -47,7 +47,7 @@ class GoTool:
         return env
 
     def run(self, args: Sequence[str], cwd: Path, **env: str) -> None:
-        """Run `go args...` in `cwd`, appending its output to the log; raise BuildError on failure."""
+        """Run `go args...` in `cwd`, output appended to the log; BuildError on failure."""
         self.log_file.parent.mkdir(parents=True, exist_ok=True)
         with self.log_file.open("a") as log:
             log.write(f"\n$ (cd {cwd} && go {' '.join(args)})\n")
