@@ -6,6 +6,7 @@ line still shows they are ours, so a recycled PID is never signalled.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import time
@@ -39,7 +40,5 @@ def stop_processes(state: TreeState) -> None:
 
 
 def _reap(pid: int) -> None:
-    try:
+    with contextlib.suppress(ChildProcessError):
         os.waitpid(pid, os.WNOHANG)
-    except ChildProcessError:
-        pass

@@ -24,7 +24,8 @@ def stable_uuid(seed: str, name: str) -> str:
     return str(uuid.uuid5(uuid.NAMESPACE_URL, f"fakehw://{seed}/{name}"))
 
 
-def write_gpu(tree: TreeWriter, topo: Topology, gpu: GPU, index: int, seed: str) -> list[DeviceRecord]:
+def write_gpu(tree: TreeWriter, topo: Topology, gpu: GPU, index: int,
+              seed: str) -> list[DeviceRecord]:
     """Write one GPU (and its VFs); return its record followed by one record per VF."""
     port, bus = topo.root_port(gpu.pcie_root, gpu.numa_node)
     write_function(tree, port)
@@ -51,7 +52,7 @@ def write_gpu(tree: TreeWriter, topo: Topology, gpu: GPU, index: int, seed: str)
         _write_vendor_extras(tree, pf, gpu, record, serial)
         if model.max_vfs:
             _write_sriov_caps(tree, pf, gpu)
-    vfs = [_write_vf(tree, topo, pf, gpu, record, n) for n in range(gpu.sriov_vfs)]
+    vfs = [_write_vf(tree, topo, pf, gpu, parent=record, number=n) for n in range(gpu.sriov_vfs)]
     return [record, *vfs]
 
 
@@ -64,7 +65,7 @@ def _write_drm(tree: TreeWriter, topo: Topology, fn: PCIFunction, record: Device
         tree.attr(f"{folder}/dev", f"{DRM_MAJOR}:{minor}")
         tree.attr(f"{folder}/uevent", "\n".join(
             [f"MAJOR={DRM_MAJOR}", f"MINOR={minor}", f"DEVNAME=dri/{node}", "DEVTYPE=drm_minor"]))
-        tree.link(f"{folder}/device", fn.path, owned=False)
+        tree.link_as_written(f"{folder}/device", f"../../../{fn.bdf}")
         tree.link(f"{folder}/subsystem", "class/drm", owned=False)
         tree.link(f"class/drm/{node}", folder)
         tree.chardev(f"dri/{node}", DRM_MAJOR, minor)
@@ -86,9 +87,9 @@ def _write_vendor_extras(tree: TreeWriter, fn: PCIFunction, gpu: GPU, record: De
             tree.attr(f"{fn.path}/{name}", value)
         node = f"class/kfd/kfd/topology/nodes/{record.name.removeprefix('gpu')}"
         tree.attr(f"{node}/properties", "\n".join([
-            "simd_count 416", f"drm_render_minor {record.attributes['renderNode'][7:]}",
+            "simd_count 416", f"drm_render_minor {str(record.attributes['renderNode'])[7:]}",
             f"unique_id {int(unique, 16)}", f"location_id {int(fn.bdf.split(':')[1], 16) << 8}",
-            f"domain 0", f"local_mem_size {gpu.memory_bytes}"]))
+            "domain 0", f"local_mem_size {gpu.memory_bytes}"]))
     elif driver == "nvidia":
         minor = int(record.name.removeprefix("gpu"))
         record.attributes["nvidiaMinor"] = minor
@@ -112,8 +113,8 @@ def _write_sriov_caps(tree: TreeWriter, fn: PCIFunction, gpu: GPU) -> None:
         tree.attr(f"{fn.path}/{name}", value, mode=mode)
 
 
-def _write_vf(tree: TreeWriter, topo: Topology, pf: PCIFunction, gpu: GPU, parent: DeviceRecord,
-              number: int) -> DeviceRecord:
+def _write_vf(tree: TreeWriter, topo: Topology, pf: PCIFunction, gpu: GPU, *,
+              parent: DeviceRecord, number: int) -> DeviceRecord:
     bus = int(pf.bdf.split(":")[1], 16)
     vf = PCIFunction(
         bdf=bdf(bus, VF_OFFSET + number), parent=pf.parent, vendor=pf.vendor,

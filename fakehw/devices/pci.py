@@ -139,7 +139,8 @@ def write_aer(tree: TreeWriter, path: str, fatal: int) -> None:
 def modalias(fn: PCIFunction) -> str:
     cls = fn.pci_class
     return (f"pci:v{fn.vendor:08X}d{fn.device:08X}sv{fn.subsystem_vendor:08X}"
-            f"sd{fn.subsystem_device:08X}bc{cls >> 16:02X}sc{(cls >> 8) & 0xFF:02X}i{cls & 0xFF:02X}")
+            f"sd{fn.subsystem_device:08X}"
+            f"bc{cls >> 16:02X}sc{(cls >> 8) & 0xFF:02X}i{cls & 0xFF:02X}")
 
 
 def uevent(fn: PCIFunction) -> str:

@@ -15,15 +15,24 @@ from fakehw.errors import ProfileError
 from fakehw.profiles import schema_v1alpha1
 from fakehw.profiles.model import FPGA, GPU, Camera, CXLMemory, HardwareProfile
 
-__all__ = ["FPGA", "GPU", "Camera", "CXLMemory", "HardwareProfile", "builtin_names", "load",
-           "parse"]
+__all__ = [
+    "FPGA",
+    "GPU",
+    "CXLMemory",
+    "Camera",
+    "HardwareProfile",
+    "builtin_names",
+    "load",
+    "parse",
+]
 
 _SCHEMAS = {schema_v1alpha1.API_VERSION: schema_v1alpha1.parse}
 
 
 def builtin_names() -> list[str]:
     folder = resources.files("fakehw.profiles") / "builtin"
-    return sorted(p.name.removesuffix(".yaml") for p in folder.iterdir() if p.name.endswith(".yaml"))
+    return sorted(p.name.removesuffix(".yaml") for p in folder.iterdir()
+                  if p.name.endswith(".yaml"))
 
 
 def load(name_or_path: str | Path) -> HardwareProfile:

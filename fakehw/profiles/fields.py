@@ -7,7 +7,7 @@ Every accessor takes the field's name, knows its path (``spec.gpus[1].memory``) 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from typing import TypeVar
+from typing import NoReturn, TypeVar
 
 from fakehw.errors import ProfileError
 
@@ -23,7 +23,7 @@ class Fields:
         if not isinstance(data, dict):
             self.fail("", f"expected a mapping, got {type(data).__name__}",
                       f"write {path or 'the document'} as key: value pairs")
-        self.data: dict[str, object] = data
+        self.data: dict[str, object] = {str(key): value for key, value in data.items()}
         unknown = sorted(set(self.data) - set(known))
         if unknown:
             self.fail(unknown[0], "unknown field", f"use one of: {', '.join(known)}")
@@ -31,7 +31,7 @@ class Fields:
     def where(self, name: str) -> str:
         return f"{self.path}.{name}" if self.path and name else (self.path or name)
 
-    def fail(self, name: str, problem: str, fix: str) -> None:
+    def fail(self, name: str, problem: str, fix: str) -> NoReturn:
         raise ProfileError(self.source, self.where(name) or "<document>", problem, fix)
 
     def has(self, name: str) -> bool:
@@ -49,20 +49,19 @@ class Fields:
             return parse(self.data[name])
         except (TypeError, ValueError) as exc:
             self.fail(name, str(exc), fix)
-            raise  # unreachable: fail() raises
 
     def integer(self, name: str, default: int, low: int, high: int) -> int:
         value = self.data.get(name, default)
         if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
             self.fail(name, f"{value!r} is out of range",
                       f"use a whole number from {low} to {high}")
-        return int(value)  # type: ignore[arg-type]
+        return value
 
     def string(self, name: str, default: str | None = None) -> str:
         value = self.data.get(name, default)
         if not isinstance(value, str) or not value:
             self.fail(name, f"expected a non-empty string, got {value!r}", "quote a text value")
-        return str(value)
+        return value
 
     def choice(self, name: str, default: str, choices: tuple[str, ...] | list[str]) -> str:
         value = self.data.get(name, default)
@@ -75,7 +74,7 @@ class Fields:
         if not isinstance(value, list):
             self.fail(name, f"expected a list, got {type(value).__name__}",
                       "write it as a YAML list (lines starting with '-')")
-        for index, item in enumerate(value):  # type: ignore[arg-type]
+        for index, item in enumerate(value):
             yield Fields(self.source, f"{self.where(name)}[{index}]", item, known)
 
     def nested(self, name: str, known: tuple[str, ...]) -> Fields:

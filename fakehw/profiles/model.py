@@ -66,5 +66,5 @@ class HardwareProfile:
 
     @property
     def pcie_roots(self) -> tuple[int, ...]:
-        used = {d.pcie_root for d in (*self.gpus, *self.fpgas)}
+        used = {gpu.pcie_root for gpu in self.gpus} | {fpga.pcie_root for fpga in self.fpgas}
         return tuple(sorted(used | set(range(self.numa_nodes))))

@@ -55,7 +55,8 @@ def parse(doc: object, source: str) -> HardwareProfile:
         source=source,
     )
     if len(profile.gpus) + len(profile.fpgas) + len(profile.cxl) > MAX_DEVICES:
-        spec.fail("", f"more than {MAX_DEVICES} PCI devices", "split the node into several profiles")
+        spec.fail("", f"more than {MAX_DEVICES} PCI devices",
+                  "split the node into several profiles")
     return profile
 
 
@@ -68,8 +69,7 @@ def _gpus(spec: Fields, numa_nodes: int) -> list[GPU]:
     known = ("model", "count", "memory", "numaNode", "pcieRoot", "sriovVFs")
     found = []
     for item in spec.items("gpus", known):
-        model = GPU_MODELS.get(item.choice("model", "", sorted(GPU_MODELS)))
-        assert model is not None
+        model = GPU_MODELS[item.choice("model", "", sorted(GPU_MODELS))]
         memory = item.convert("memory", model.memory_bytes, parse_bytes, "write a size like 16Gi")
         if memory <= 0:
             item.fail("memory", "must be positive", "write a size like 16Gi")
@@ -91,8 +91,7 @@ def _fpgas(spec: Fields, numa_nodes: int) -> list[FPGA]:
     known = ("model", "count", "compatId", "afuId", "programmingTime", "numaNode", "pcieRoot")
     found = []
     for item in spec.items("fpgas", known):
-        model = FPGA_MODELS.get(item.choice("model", "", sorted(FPGA_MODELS)))
-        assert model is not None
+        model = FPGA_MODELS[item.choice("model", "", sorted(FPGA_MODELS))]
         ids = {}
         for key, default in (("compatId", f"{model.key}/pr-interface"), ("afuId", "nlb0")):
             value = item.string(key, _stable_hex(default)).replace("-", "").lower()
@@ -116,7 +115,7 @@ def _cxl(spec: Fields, numa_nodes: int) -> list[CXLMemory]:
         capacity = item.convert("capacity", 0, parse_bytes, fix)
         if capacity <= 0 or capacity % CXL_GRANULE:
             item.fail("capacity", f"{capacity} bytes is not a positive multiple of 256Mi", fix)
-        regions = item.convert("regions", [], _region_sizes, "write a list of sizes like [512Mi]")
+        regions: list[int] = item.convert("regions", [], _region_sizes, "write a list of sizes like [512Mi]")
         for size in regions:
             if size <= 0 or size % CXL_GRANULE:
                 item.fail("regions", f"region of {size} bytes is not a multiple of 256Mi", fix)
@@ -140,7 +139,8 @@ def _cameras(spec: Fields) -> list[Camera]:
     for item in spec.items("cameras", known):
         name = item.string("name")
         if not _NAME.match(name) or name in {c.name for c in found}:
-            item.fail("name", f"{name!r} is not a unique DNS label", "give each camera its own name")
+            item.fail("name", f"{name!r} is not a unique DNS label",
+                      "give each camera its own name")
         match = _RESOLUTION.match(item.string("resolution", "640x360"))
         width, height = (int(match.group(1)), int(match.group(2))) if match else (0, 0)
         if not (64 <= width <= 1920 and 64 <= height <= 1080 and width % 16 == height % 8 == 0):
@@ -172,5 +172,6 @@ def _listen(item: Fields) -> tuple[str, int]:
     except ValueError:
         number = -1
     if not 0 <= number <= 65535:
-        item.fail("listen", f"{text!r} is not ADDRESS:PORT", "write e.g. 127.0.0.1:8554 (0 = any free port)")
+        item.fail("listen", f"{text!r} is not ADDRESS:PORT",
+                  "write e.g. 127.0.0.1:8554 (0 = any free port)")
     return host.strip("[]"), number

@@ -14,7 +14,7 @@ _SECONDS = {"ms": 0.001, "s": 1.0, "m": 60.0}
 def parse_bytes(value: object) -> int:
     """Return a byte count from an int or a quantity string; raise ValueError otherwise."""
     if isinstance(value, bool):
-        raise ValueError("expected a size")
+        raise TypeError("expected a size")
     if isinstance(value, int):
         return value
     match = _QUANTITY.match(str(value).strip())
@@ -27,7 +27,7 @@ def parse_bytes(value: object) -> int:
 def parse_seconds(value: object) -> float:
     """Return seconds from a number or a duration string such as ``500ms``."""
     if isinstance(value, bool):
-        raise ValueError("expected a duration")
+        raise TypeError("expected a duration")
     if isinstance(value, int | float):
         return float(value)
     match = _DURATION.match(str(value).strip())

@@ -52,6 +52,7 @@ def state_dir(root: Path) -> Path:
 def save(state: TreeState) -> None:
     folder = state_dir(Path(state.root))
     folder.mkdir(parents=True, exist_ok=True)
+    (folder / "lock").touch(exist_ok=True)
     data = {"format": FORMAT, **asdict(state)}
     temporary = folder / "state.json.tmp"
     temporary.write_text(json.dumps(data, indent=1))

@@ -48,8 +48,9 @@ class Topology:
         """A new root port under ``root``; returns it and the bus number behind it."""
         bus = self.next_bus.get(root, root_bus(root) + 1)
         if bus >= root_bus(root) + BUSES_PER_ROOT:
-            raise ProfileError(self.profile.source, "spec", f"PCIe root {root} holds more than "
-                               f"{BUSES_PER_ROOT - 1} devices", "spread devices over pcieRoot values")
+            raise ProfileError(self.profile.source, "spec",
+                               f"PCIe root {root} holds more than {BUSES_PER_ROOT - 1} devices",
+                               "spread devices over pcieRoot values")
         self.next_bus[root] = bus + 1
         port_number = bus - root_bus(root)
         port = PCIFunction(
@@ -59,6 +60,3 @@ class Topology:
             iommu_group=self.next_iommu_group(), secondary_bus=bus,
         )
         return port, bus
-
-    def endpoint_parent(self, port: PCIFunction) -> str:
-        return port.path

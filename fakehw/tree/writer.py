@@ -75,6 +75,13 @@ class TreeWriter:
         if owned and self._owner is not None:
             self._owner.links[path] = target
 
+    def link_as_written(self, path: str, relative: str) -> None:
+        """A link whose text must be exactly ``relative`` (the kernel does not always take the
+        shortest way: a DRM minor's ``device`` is ``../../../<BDF>``, not ``../..``)."""
+        where = self.sys / path
+        where.parent.mkdir(parents=True, exist_ok=True)
+        where.symlink_to(relative)
+
     def chardev(self, path: str, major: int, minor: int) -> None:
         node = DevNode(path, major, minor)
         make_node(self.dev, node, self.mknod_ok)
@@ -107,11 +114,9 @@ def make_node(dev: Path, node: DevNode, mknod_ok: bool) -> None:
     with contextlib.suppress(FileNotFoundError):
         where.unlink()
     if mknod_ok:
-        try:
+        with contextlib.suppress(PermissionError):
             os.mknod(where, 0o666 | stat.S_IFCHR, os.makedev(node.major, node.minor))
             return
-        except PermissionError:
-            pass
     where.touch()
     with (dev / ".fakehw-nodes").open("a") as described:
         described.write(f"{node.path} c {node.major} {node.minor}\n")

@@ -1,0 +1,46 @@
+# fakehw: emulated DRA hardware, a reference driver and a conformance suite.
+# `make help` lists the targets.
+
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+PYTEST := $(BIN)/pytest
+
+.DEFAULT_GOAL := help
+
+help: ## Show this help
+	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-14s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+setup: $(VENV)/.installed ## Install system packages and the Python environment
+	@hack/install-system-deps.sh
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[dev]'
+	@touch $@
+
+lint: setup ## ruff, mypy --strict and the import boundaries
+	$(BIN)/ruff check .
+	$(BIN)/mypy
+	$(BIN)/lint-imports
+
+test: setup ## Every test tier: unit, real tools, sockets, the local cluster
+	$(PYTEST) -q
+
+test-unit: setup ## Pure-Python tests only (seconds)
+	$(PYTEST) -q -m unit
+
+test-tools: setup ## Tests that run lspci, cxl, daxctl and ffprobe against the emulated hardware
+	$(PYTEST) -q -m tools
+
+test-cluster: setup ## Tests against a real local Kubernetes cluster (builds binaries once)
+	$(PYTEST) -q -m cluster
+
+bench: setup ## Print the hardware and camera figures
+	$(BIN)/python -m fakehw.bench
+
+clean: ## Remove the virtualenv and caches made in the checkout
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis
+
+.PHONY: help setup lint test test-unit test-tools test-cluster bench clean

@@ -1,0 +1,166 @@
+"""The ``fakehw`` command: bring emulated hardware up and down, inspect it and inject faults.
+
+Every option also reads an environment variable prefixed ``FAKEHW_`` (``--root`` is
+``FAKEHW_ROOT``), so CI jobs can set them once. Errors name the input and the fix and exit 1
+(2 for bad input).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable
+from functools import wraps
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from fakehw import __version__, machine, profiles
+from fakehw.errors import FakeHWError
+from fakehw.tree import state as tree_state
+
+F = TypeVar("F", bound=Callable[..., Any])
+console = Console(stderr=True)
+
+
+class BadInput(click.ClickException):
+    exit_code = 2
+
+
+def explained(function: F) -> F:
+    """Turn fakehw errors into one clear line instead of a traceback."""
+
+    @wraps(function)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return function(*args, **kwargs)
+        except ValueError as exc:
+            raise BadInput(str(exc)) from None
+        except FakeHWError as exc:
+            raise click.ClickException(str(exc)) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+root_option = click.option(
+    "--root", type=click.Path(file_okay=False, path_type=Path), required=True,
+    help="Folder holding the emulated sys/, dev/ and proc/ trees.")
+
+
+@click.group(context_settings={"auto_envvar_prefix": "FAKEHW", "show_default": True})
+@click.version_option(__version__, prog_name="fakehw")
+def main() -> None:
+    """Emulated GPUs, FPGAs, CXL memory and IP cameras for testing DRA drivers."""
+
+
+@main.command()
+@click.option("--profile", "profile_name", default="edge-node",
+              help="Built-in profile name or path to a HardwareProfile YAML file.")
+@root_option
+@click.option("--node-name", default="", help="Seed for serials and UUIDs (default: profile name).")
+@click.option("--cameras/--no-cameras", default=True, help="Start the profile's RTSP cameras.")
+@explained
+def up(profile_name: str, root: Path, node_name: str, cameras: bool) -> None:
+    """Materialize a hardware profile under ROOT and start its cameras."""
+    profile = profiles.load(profile_name)
+    state = machine.up(profile, root, node_name)
+    if cameras and profile.cameras:
+        from fakehw.runtime import start_cameras  # noqa: PLC0415 (only when cameras exist)
+
+        start_cameras(root, profile)
+    console.print(f"[green]up[/]: {len(state.devices)} devices from {profile.source} at {root}")
+
+
+@main.command()
+@root_option
+@explained
+def down(root: Path) -> None:
+    """Stop the tree's processes and remove everything fakehw created under ROOT."""
+    removed = machine.down(root)
+    console.print(f"[green]down[/]: removed {root}" if removed else f"nothing to remove at {root}")
+
+
+@main.command()
+@root_option
+@click.option("--output", "-o", type=click.Choice(["table", "json"]), default="table")
+@explained
+def inventory(root: Path, output: str) -> None:
+    """List the devices in the tree: the ground truth drivers are compared against."""
+    state = tree_state.load(root)
+    if output == "json":
+        rows = [{"name": r.name, "kind": r.kind, "bdf": r.bdf, "sysfs": r.sysfs,
+                 "present": r.name not in state.unplugged,
+                 "healthy": r.name not in state.unhealthy, "attributes": r.attributes}
+                for r in state.devices]
+        click.echo(json.dumps({"node": state.node_name, "profile": state.profile,
+                               "devices": rows}, indent=2))
+        return
+    table = Table("name", "kind", "bdf", "present", "healthy", "model", title=state.node_name)
+    for r in state.devices:
+        table.add_row(r.name, r.kind, r.bdf, str(r.name not in state.unplugged),
+                      str(r.name not in state.unhealthy), str(r.attributes.get("model", "")))
+    Console().print(table)
+
+
+@main.command()
+@root_option
+@click.argument("device")
+@explained
+def unplug(root: Path, device: str) -> None:
+    """Hot-unplug DEVICE (name such as gpu0, or BDF) with everything hanging off it."""
+    console.print(f"unplugged {', '.join(machine.unplug(root, device))}")
+
+
+@main.command()
+@root_option
+@click.argument("device")
+@explained
+def replug(root: Path, device: str) -> None:
+    """Plug DEVICE back in."""
+    console.print(f"replugged {', '.join(machine.replug(root, device))}")
+
+
+@main.command()
+@root_option
+@click.argument("device")
+@click.argument("health", type=click.Choice(["healthy", "unhealthy"]))
+@click.option("--reason", default="", help="Why, as the kernel would log it.")
+@explained
+def health(root: Path, device: str, health: str, reason: str) -> None:
+    """Mark DEVICE healthy or unhealthy, shown where its kernel driver would show it."""
+    machine.set_health(root, device, health == "healthy", reason)
+    console.print(f"{device}: {health}")
+
+
+@main.group(name="profiles")
+def profiles_group() -> None:
+    """Built-in hardware profiles and profile validation."""
+
+
+@profiles_group.command(name="list")
+def profiles_list() -> None:
+    """Name the built-in profiles."""
+    for name in profiles.builtin_names():
+        profile = profiles.load(name)
+        click.echo(f"{name}\t{len(profile.gpus)} GPUs, {len(profile.fpgas)} FPGAs, "
+                   f"{len(profile.cxl)} CXL, {len(profile.cameras)} cameras")
+
+
+@profiles_group.command(name="validate")
+@click.argument("profile")
+@explained
+def profiles_validate(profile: str) -> None:
+    """Check a profile file (or built-in name) without creating anything."""
+    loaded = profiles.load(profile)
+    click.echo(f"{loaded.source}: valid ({loaded.name})")
+
+
+def run() -> None:
+    main(prog_name="fakehw")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
