@@ -47,6 +47,12 @@ class TreeWriter:
         self.dev = root / "dev"
         self.mknod_ok = os.geteuid() == 0
         self._owner: DeviceRecord | None = None
+        self._folders: set[Path] = set()
+
+    def _folder(self, folder: Path) -> None:
+        if folder not in self._folders:
+            folder.mkdir(parents=True, exist_ok=True)
+            self._folders.add(folder)
 
     @contextlib.contextmanager
     def owned_by(self, record: DeviceRecord) -> Iterator[DeviceRecord]:
@@ -59,14 +65,17 @@ class TreeWriter:
 
     def attr(self, path: str, value: str | int | bytes, mode: int = 0o444) -> None:
         target = self.sys / path
-        target.parent.mkdir(parents=True, exist_ok=True)
+        self._folder(target.parent)
         data = value if isinstance(value, bytes) else f"{value}\n".encode()
-        target.write_bytes(data)
-        target.chmod(mode)
+        handle = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
+        try:
+            os.write(handle, data)
+        finally:
+            os.close(handle)
 
     def mkdir(self, path: str) -> Path:
         target = self.sys / path
-        target.mkdir(parents=True, exist_ok=True)
+        self._folder(target)
         return target
 
     def link(self, path: str, target: str, *, owned: bool = True) -> None:
