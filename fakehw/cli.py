@@ -1,7 +1,7 @@
 """The ``fakehw`` command: bring emulated hardware up and down, inspect it and inject faults.
 
-Every option also reads an environment variable prefixed ``FAKEHW_`` (``--root`` is
-``FAKEHW_ROOT``), so CI jobs can set them once. Errors name the input and the fix and exit 1
+Every option also reads an environment variable: ``--root`` is ``FAKEHW_ROOT`` everywhere,
+and other options ``FAKEHW_<COMMAND>_<OPTION>`` (click's ``auto_envvar_prefix``). Errors name the input and the fix and exit 1
 (2 for bad input).
 """
 
@@ -47,7 +47,7 @@ def explained(function: F) -> F:
 
 root_option = click.option(
     "--root", type=click.Path(file_okay=False, path_type=Path), required=True,
-    help="Folder holding the emulated sys/, dev/ and proc/ trees.")
+    envvar="FAKEHW_ROOT", help="Folder holding the emulated sys/, dev/ and proc/ trees.")
 
 
 @click.group(context_settings={"auto_envvar_prefix": "FAKEHW", "show_default": True})
