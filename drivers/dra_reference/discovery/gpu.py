@@ -1,0 +1,86 @@
+"""GPUs found the way Intel's, AMD's and NVIDIA's drivers find them.
+
+A display-class PCI function with a DRM ``card`` entry is a GPU. Its memory comes from the
+vendor's own attribute (Intel ``lmem_total_bytes`` on the card, AMD ``mem_info_vram_total``);
+SR-IOV comes from ``sriov_numvfs``/``physfn``; health from the AER fatal counter.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from dra_reference.discovery.model import PCIE_ROOT, Device, DeviceNode, dns_name
+from dra_reference.discovery.sysfs import SysfsRoot, pcie_root
+
+DISPLAY_CLASS = 0x03
+VENDORS = {0x8086: "intel", 0x1002: "amd", 0x10DE: "nvidia"}
+PRODUCTS = {
+    (0x8086, 0x56C0): "Data Center GPU Flex 170",
+    (0x8086, 0x56A0): "Arc A770",
+    (0x8086, 0xE20B): "Arc B580",
+    (0x1002, 0x740F): "Instinct MI210",
+    (0x10DE, 0x20B0): "A100-SXM4-40GB",
+}
+
+
+def discover_gpus(sysfs: SysfsRoot, devfs: Path) -> list[Device]:
+    found = []
+    for bdf in sysfs.entries("bus/pci/devices"):
+        path = sysfs.device_path(f"bus/pci/devices/{bdf}")
+        if path is None or (sysfs.read_int(path / "class", 16) or 0) >> 16 != DISPLAY_CLASS:
+            continue
+        gpu = _gpu(sysfs, devfs, bdf, path)
+        if gpu is not None:
+            found.append(gpu)
+    return found
+
+
+def _gpu(sysfs: SysfsRoot, devfs: Path, bdf: str, path: Path) -> Device | None:
+    cards = sysfs.entries(path / "drm", "card")
+    if not cards:
+        return None  # bound to vfio-pci or not probed: no DRM device to hand out
+    vendor = sysfs.read_int(path / "vendor", 16) or 0
+    device = sysfs.read_int(path / "device", 16) or 0
+    physfn = sysfs.link_name(path / "physfn")
+    attributes: dict[str, str | int | bool] = {
+        "type": "gpu", "vendor": VENDORS.get(vendor, f"0x{vendor:04x}"),
+        "vendorID": f"0x{vendor:04x}", "deviceID": f"0x{device:04x}",
+        "model": PRODUCTS.get((vendor, device), f"0x{vendor:04x}:0x{device:04x}"),
+        "kernelDriver": sysfs.link_name(path / "driver") or "", "pciAddress": bdf,
+        "numaNode": sysfs.read_int(path / "numa_node") or 0, PCIE_ROOT: pcie_root(path),
+        "virtualFunction": physfn is not None,
+    }
+    if physfn:
+        attributes["physicalFunction"] = physfn
+    total_vfs = sysfs.read_int(path / "sriov_numvfs")
+    if total_vfs:
+        attributes["sriovVFs"] = total_vfs
+    memory = _memory(sysfs, path, cards[0])
+    nodes = tuple(n for n in (_node(sysfs, devfs, path / "drm", name)
+                              for name in cards + sysfs.entries(path / "drm", "renderD")) if n)
+    fatal = sysfs.aer_fatal(path)
+    return Device(
+        name=dns_name("gpu", bdf), kind="gpu", attributes=attributes,
+        capacity={"memory": memory} if memory else {}, nodes=nodes, sysfs_path=str(path),
+        parent=dns_name("gpu", physfn) if physfn else "", healthy=fatal == 0,
+        health_message=f"{fatal} fatal PCIe errors (AER)" if fatal else "")
+
+
+def _memory(sysfs: SysfsRoot, path: Path, card: str) -> int:
+    for candidate in (path / "drm" / card / "lmem_total_bytes", path / "mem_info_vram_total"):
+        value = sysfs.read_int(candidate)
+        if value:
+            return value
+    return 0
+
+
+def _node(sysfs: SysfsRoot, devfs: Path, drm: Path, name: str) -> DeviceNode | None:
+    numbers = sysfs.read(drm / name / "dev")
+    if not numbers or ":" not in numbers:
+        return None
+    major, minor = (int(n) for n in numbers.split(":"))
+    host = devfs / "dri" / name
+    if not os.path.exists(host):
+        return None
+    return DeviceNode(path=f"/dev/dri/{name}", host_path=str(host), major=major, minor=minor)
