@@ -1,0 +1,203 @@
+"""`fakehw cluster ...`: create, inspect and delete test clusters from the command line.
+
+Every option also reads an environment variable named in its help (FAKEHW_NODES,
+FAKEHW_FEATURE_GATES, ...), so CI can configure a run without editing commands.
+"""
+
+from __future__ import annotations
+
+import functools
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+from rich.console import Console
+
+from fakehw.cluster import providers
+from fakehw.cluster.binaries import ensure_binaries
+from fakehw.cluster.errors import ClusterConfigError
+from fakehw.cluster.settings import (
+    ClusterSettings,
+    default_state_dir,
+    parse_feature_gates,
+    parse_runtime_config,
+)
+from fakehw.errors import ClusterError
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _console() -> Console:
+    return Console(stderr=True)
+
+
+def common_options(function: F) -> F:
+    """Options every subcommand shares: which cluster, which provider, where its state is."""
+    decorators = [
+        click.option("--name", default="fakehw", show_default=True, envvar="FAKEHW_CLUSTER_NAME",
+                     help="Cluster name [env FAKEHW_CLUSTER_NAME]."),
+        click.option("--provider", type=click.Choice(sorted(providers.PROVIDERS)), default=None,
+                     envvar="FAKEHW_PROVIDER",
+                     help="local or kind; chosen automatically if omitted [env FAKEHW_PROVIDER]."),
+        click.option("--state-dir", type=click.Path(path_type=Path), default=None,
+                     envvar="FAKEHW_STATE_DIR",
+                     help="Where clusters keep their files [env FAKEHW_STATE_DIR]."),
+        click.option("--verbose", "-v", is_flag=True, envvar="FAKEHW_VERBOSE",
+                     help="Say more [env FAKEHW_VERBOSE]."),
+    ]
+    for decorator in reversed(decorators):
+        function = decorator(function)
+    return function
+
+
+def reports_errors(function: F) -> F:
+    """Turn ClusterError into a one-paragraph message and exit code 1, not a traceback."""
+    @functools.wraps(function)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return function(*args, **kwargs)
+        except ClusterError as error:
+            _console().print(f"[red]error:[/] {error}", markup=True, highlight=False)
+            sys.exit(1)
+    return wrapper  # type: ignore[return-value]
+
+
+def _hardware_roots(values: tuple[str, ...]) -> dict[int, Path]:
+    roots: dict[int, Path] = {}
+    for position, value in enumerate(values):
+        index, sep, path = value.partition("=")
+        if sep and index.isdigit():
+            roots[int(index)] = Path(path)
+        else:
+            roots[position] = Path(value)
+    return roots
+
+
+def _settings(name: str, state_dir: Path | None, verbose: bool, **extra: Any) -> ClusterSettings:
+    return ClusterSettings(name=name, state_dir=state_dir or default_state_dir(),
+                           verbose=verbose, **extra)
+
+
+def _provider(name: str | None, console: Console) -> providers.ClusterProvider:
+    provider, reason = providers.choose(name)
+    console.print(f"Using the {provider.name!r} cluster provider ({reason})")
+    return provider
+
+
+@click.group("cluster")
+def cluster() -> None:
+    """Real Kubernetes 1.37 clusters with DRA, for testing drivers."""
+
+
+@cluster.command()
+@common_options
+@click.option("--nodes", type=int, default=1, show_default=True, envvar="FAKEHW_NODES",
+              help="Number of nodes (the first is the control plane) [env FAKEHW_NODES].")
+@click.option("--feature-gates", default="", envvar="FAKEHW_FEATURE_GATES",
+              help="Extra gates for every component, e.g. DRAListTypeAttributes=true "
+                   "[env FAKEHW_FEATURE_GATES].")
+@click.option("--runtime-config", default="", envvar="FAKEHW_RUNTIME_CONFIG",
+              help="Extra API versions for kube-apiserver [env FAKEHW_RUNTIME_CONFIG].")
+@click.option("--apiserver-port", type=int, default=6443, show_default=True,
+              envvar="FAKEHW_APISERVER_PORT", help="[env FAKEHW_APISERVER_PORT]")
+@click.option("--etcd-port", type=int, default=2379, show_default=True,
+              envvar="FAKEHW_ETCD_PORT", help="etcd client port; peer is +1 [env FAKEHW_ETCD_PORT]")
+@click.option("--kubelet-port", type=int, default=10250, show_default=True,
+              envvar="FAKEHW_KUBELET_PORT",
+              help="First kubelet's port; node i uses +10*i [env FAKEHW_KUBELET_PORT]")
+@click.option("--hardware-root", multiple=True, envvar="FAKEHW_HARDWARE_ROOT",
+              help="[INDEX=]PATH of a node's fake-hardware tree, given to its kubelet and "
+                   "containerd as FAKEHW_HARDWARE_ROOT; repeatable [env FAKEHW_HARDWARE_ROOT].")
+@reports_errors
+def up(*, name: str, provider: str | None, state_dir: Path | None, verbose: bool, nodes: int,
+       feature_gates: str, runtime_config: str, apiserver_port: int, etcd_port: int,
+       kubelet_port: int, hardware_root: tuple[str, ...]) -> None:
+    """Create a cluster, or report the one already running under that name."""
+    console = _console()
+    settings = _settings(
+        name, state_dir, verbose, nodes=nodes,
+        feature_gates=parse_feature_gates(feature_gates),
+        runtime_config=parse_runtime_config(runtime_config),
+        apiserver_port=apiserver_port, etcd_port=etcd_port, kubelet_port=kubelet_port,
+        hardware_roots=_hardware_roots(hardware_root),
+    )
+    status = _provider(provider, console).up(settings, console)
+    click.echo(str(status.kubeconfig))
+
+
+@cluster.command()
+@common_options
+@reports_errors
+def down(*, name: str, provider: str | None, state_dir: Path | None, verbose: bool) -> None:
+    """Delete the cluster and everything it created (a second down is harmless)."""
+    console = _console()
+    _provider(provider, console).down(_settings(name, state_dir, verbose), console)
+
+
+@cluster.command()
+@common_options
+@reports_errors
+def status(*, name: str, provider: str | None, state_dir: Path | None, verbose: bool) -> None:
+    """Show whether the cluster runs, its nodes and its processes."""
+    console = _console()
+    result = _provider(provider, console).status(_settings(name, state_dir, verbose))
+    click.echo(f"cluster {result.name} ({result.provider}): "
+               f"{'running' if result.running else 'not running'} - {result.detail}")
+    for node in result.nodes:
+        click.echo(f"  node {node.name} {node.role} {node.address} kubelet-dir={node.kubelet_dir}"
+                   + (f" hardware-root={node.hardware_root}" if node.hardware_root else ""))
+    for component, alive in sorted(result.components.items()):
+        click.echo(f"  {component}: {'up' if alive else 'DOWN'}")
+    if not result.running:
+        sys.exit(3)
+
+
+@cluster.command()
+@common_options
+@reports_errors
+def kubeconfig(*, name: str, provider: str | None, state_dir: Path | None, verbose: bool) -> None:
+    """Print the path of the admin kubeconfig (use: export KUBECONFIG=$(...))."""
+    console = _console()
+    click.echo(str(_provider(provider, console).kubeconfig(_settings(name, state_dir, verbose))))
+
+
+@cluster.command()
+@common_options
+@click.argument("component", required=False)
+@click.option("--lines", "-n", type=int, default=0, help="Only the last N lines of each log.")
+@reports_errors
+def logs(*, name: str, provider: str | None, state_dir: Path | None, verbose: bool,
+         component: str | None, lines: int) -> None:
+    """Print component logs (all, or one such as kubelet-0, kube-apiserver, containerd-1)."""
+    console = _console()
+    files = _provider(provider, console).logs(_settings(name, state_dir, verbose), component)
+    if not files:
+        raise ClusterConfigError(f"no log named {component!r}" if component else "no logs yet")
+    for label, path in files.items():
+        text = path.read_text(errors="replace").splitlines()
+        click.echo(f"==> {label} ({path}) <==")
+        click.echo("\n".join(text[-lines:] if lines else text))
+
+
+@cluster.command()
+@click.option("--force", is_flag=True, help="Rebuild even if the cache is valid.")
+@click.option("--component", "components", multiple=True,
+              type=click.Choice(["kubernetes", "etcd", "containerd", "pause"]),
+              help="Only these components (repeatable).")
+@reports_errors
+def build(*, force: bool, components: tuple[str, ...]) -> None:
+    """Build (or find in the cache) the binaries of a local cluster, and print their paths."""
+    found = ensure_binaries(console=_console(), force=force, components=components or None)
+    for binary, path in sorted(found.paths.items()):
+        click.echo(f"{binary}\t{path}")
+
+
+def main() -> None:
+    """Entry point for `python -m fakehw.cluster.cli` until the main CLI attaches the group."""
+    cluster(auto_envvar_prefix="FAKEHW")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,75 @@
+"""The seam between cluster users (CLI, pytest fixtures) and the ways to make a cluster.
+
+Modelled on kind's `pkg/cluster/internal/providers/provider.go` (Provision, ListNodes,
+Delete, Kubeconfig, Logs), plus a status call, because tests must tell "already up" from "not
+there" before deciding whether to start one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol, runtime_checkable
+
+from rich.console import Console
+
+from fakehw.cluster.settings import ClusterSettings
+
+
+@dataclass(frozen=True)
+class NodeInfo:
+    """One node as a provider sees it."""
+
+    name: str
+    role: str
+    address: str = ""
+    kubelet_dir: str = ""
+    hardware_root: str | None = None
+
+
+@dataclass(frozen=True)
+class ClusterStatus:
+    """Whether a cluster exists and how to reach it."""
+
+    name: str
+    provider: str
+    running: bool
+    kubeconfig: Path | None = None
+    nodes: tuple[NodeInfo, ...] = ()
+    components: dict[str, bool] = field(default_factory=dict)
+    detail: str = ""
+
+
+@runtime_checkable
+class ClusterProvider(Protocol):
+    """Creates, inspects and deletes clusters of one kind."""
+
+    name: str
+
+    def available(self) -> str | None:
+        """None if this provider can work on this host, else the reason it cannot."""
+        ...
+
+    def up(self, settings: ClusterSettings, console: Console) -> ClusterStatus:
+        """Create the cluster, or report the one already running under that name."""
+        ...
+
+    def down(self, settings: ClusterSettings, console: Console) -> bool:
+        """Delete the cluster; False (and no error) if there was none."""
+        ...
+
+    def status(self, settings: ClusterSettings) -> ClusterStatus:
+        """What is running now."""
+        ...
+
+    def nodes(self, settings: ClusterSettings) -> list[NodeInfo]:
+        """The cluster's nodes."""
+        ...
+
+    def kubeconfig(self, settings: ClusterSettings) -> Path:
+        """Path of the admin kubeconfig (raises ClusterNotFoundError if not running)."""
+        ...
+
+    def logs(self, settings: ClusterSettings, component: str | None = None) -> dict[str, Path]:
+        """Log files by component name, all or one."""
+        ...

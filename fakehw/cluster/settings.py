@@ -1,0 +1,135 @@
+"""Cluster settings, built once when a command starts and passed down as a frozen dataclass.
+
+Nothing here reads the environment at import time: the CLI (with click's `FAKEHW_` env-var
+prefix) or a pytest fixture builds a `ClusterSettings` and hands it to a provider. Validation
+happens here, so a bad feature gate or node count fails before anything starts.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from fakehw.cluster.errors import ClusterConfigError
+from fakehw.cluster.versions import Versions
+
+_NAME = re.compile(r"^[a-z0-9]([-a-z0-9]{0,30}[a-z0-9])?$")
+_GATE = re.compile(r"^[A-Z][A-Za-z0-9]*$")
+MAX_NODES = 8
+# Kinds served only by these groups (DeviceTaintRule in v1alpha3, v1beta* for older drivers).
+DRA_RUNTIME_CONFIG = {
+    "resource.k8s.io/v1beta1": "true",
+    "resource.k8s.io/v1beta2": "true",
+}
+DRA_ALPHA_RUNTIME_CONFIG = {"resource.k8s.io/v1alpha3": "true"}
+
+
+def default_state_dir(environ: Mapping[str, str] | None = None) -> Path:
+    """`$FAKEHW_STATE_DIR`, else `$XDG_STATE_HOME/fakehw/clusters`, else ~/.local/state/..."""
+    env = os.environ if environ is None else environ
+    if env.get("FAKEHW_STATE_DIR"):
+        return Path(env["FAKEHW_STATE_DIR"]).expanduser()
+    base = env.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
+    return Path(base) / "fakehw" / "clusters"
+
+
+def parse_feature_gates(text: str) -> dict[str, bool]:
+    """Parse `Gate=true,Other=false` (the components' own syntax) into a dict."""
+    gates: dict[str, bool] = {}
+    for item in filter(None, (part.strip() for part in text.split(","))):
+        name, sep, value = item.partition("=")
+        name, value = name.strip(), value.strip().lower()
+        if not sep or not _GATE.match(name) or value not in ("true", "false"):
+            raise ClusterConfigError(
+                f"feature gate {item!r} is not of the form Name=true or Name=false "
+                "(for example --feature-gates DRAListTypeAttributes=true,DRADerivedAttributes=true)"
+            )
+        gates[name] = value == "true"
+    return gates
+
+
+def parse_runtime_config(text: str) -> dict[str, str]:
+    """Parse `group/version=true,...` as kube-apiserver's --runtime-config does."""
+    config: dict[str, str] = {}
+    for item in filter(None, (part.strip() for part in text.split(","))):
+        key, _, value = item.partition("=")
+        if "/" not in key and key != "api/all":
+            raise ClusterConfigError(
+                f"runtime config {item!r} must name group/version, "
+                "e.g. resource.k8s.io/v1beta2=true"
+            )
+        config[key] = value or "true"
+    return config
+
+
+def format_map(values: Mapping[str, object]) -> str:
+    """`a=true,b=false` in sorted order, as components expect on their command lines."""
+    return ",".join(f"{k}={str(v).lower()}" for k, v in sorted(values.items()))
+
+
+@dataclass(frozen=True)
+class ClusterSettings:
+    """Everything a provider needs to create one cluster."""
+
+    name: str = "fakehw"
+    nodes: int = 1
+    feature_gates: Mapping[str, bool] = field(default_factory=dict)
+    runtime_config: Mapping[str, str] = field(default_factory=dict)
+    state_dir: Path = field(default_factory=default_state_dir)
+    cache_dir: Path | None = None
+    apiserver_port: int = 6443
+    etcd_port: int = 2379
+    kubelet_port: int = 10250
+    controller_manager_port: int = 10257
+    scheduler_port: int = 10259
+    pod_subnet: str = "10.244.0.0/16"
+    service_subnet: str = "10.96.0.0/16"
+    cdi_spec_dirs: tuple[str, ...] = ("/etc/cdi", "/var/run/cdi")
+    hardware_roots: Mapping[int, Path] = field(default_factory=dict)
+    versions: Versions = field(default_factory=Versions)
+    verbose: bool = False
+
+    def __post_init__(self) -> None:
+        if not _NAME.match(self.name):
+            raise ClusterConfigError(
+                f"cluster name {self.name!r} must be 1-32 lowercase letters, digits or '-', "
+                "starting and ending with a letter or digit"
+            )
+        if not 1 <= self.nodes <= MAX_NODES:
+            raise ClusterConfigError(f"--nodes {self.nodes}: a cluster has 1 to {MAX_NODES} nodes")
+        for purpose, port in self.ports().items():
+            if not 1 <= port <= 65535:
+                raise ClusterConfigError(f"{purpose} port {port} is not between 1 and 65535")
+        unknown = [i for i in self.hardware_roots if not 0 <= i < self.nodes]
+        if unknown:
+            raise ClusterConfigError(f"hardware roots given for nodes {unknown} beyond --nodes")
+
+    @property
+    def run_dir(self) -> Path:
+        """Where this cluster keeps its state, certificates, data and logs."""
+        return self.state_dir / self.name
+
+    def effective_runtime_config(self) -> dict[str, str]:
+        """DRA's extra API versions, the alpha group when any gate is enabled, then overrides."""
+        config = dict(DRA_RUNTIME_CONFIG)
+        if any(self.feature_gates.values()):
+            config.update(DRA_ALPHA_RUNTIME_CONFIG)
+        config.update(self.runtime_config)
+        return config
+
+    def ports(self) -> dict[str, int]:
+        """Every TCP port on this host the cluster listens on, named by purpose."""
+        ports = {
+            "etcd client": self.etcd_port,
+            "etcd peer": self.etcd_port + 1,
+            "kube-apiserver": self.apiserver_port,
+            "kube-controller-manager": self.controller_manager_port,
+            "kube-scheduler": self.scheduler_port,
+        }
+        for index in range(self.nodes):
+            ports[f"kubelet {index}"] = self.kubelet_port + 10 * index
+            ports[f"kubelet {index} healthz"] = self.kubelet_port + 10 * index + 1
+        return ports
