@@ -28,7 +28,6 @@ def pause_image(pause_binary: Path) -> ImageSpec:
         name=PAUSE_IMAGE,
         entries=[Entry("pause", source=pause_binary)],
         entrypoint=["/pause"],
-        labels={"io.cri-containerd.pinned": "pinned"},
     )
 
 

@@ -17,7 +17,7 @@ from rich.console import Console
 
 from fakehw.cluster.binaries import BinarySet, ensure_binaries
 from fakehw.cluster.binaries.toolchain import GIB, check_disk
-from fakehw.cluster.errors import ClusterConfigError, ClusterError, HostError
+from fakehw.cluster.errors import ClusterConfigError, ClusterError, ComponentError, HostError
 from fakehw.cluster.images import pause_image, workload_image, write_oci_archive
 from fakehw.cluster.kubectl import Kubectl
 from fakehw.cluster.local import components, configs, host, pki
@@ -160,7 +160,9 @@ class Creation:
 
     def create_network(self, node: NodeLayout) -> None:
         self.state.bridges.append(node.bridge)
+        self.state.directories.append(str(node.shim_socket_dir))
         self.state.save()
+        node.shim_socket_dir.mkdir(parents=True, exist_ok=True)
         host.create_bridge(node.bridge, node.node_ip, node.pod_subnet.prefixlen)
         (node.cni_conf_dir / "10-fakehw.conflist").write_text(configs.cni_conflist(node))
 
@@ -178,6 +180,18 @@ class Creation:
                              components.containerd(node, self.binaries, str(config)),
                              self.node_environment(node))
         wait_ready(record, lambda: self._ctr(node, ["version"], check=False) == 0, 60, "serving")
+        self._require_cri(node, record)
+
+    def _require_cri(self, node: NodeLayout, record: ProcessRecord) -> None:
+        """containerd serves even when its CRI plugin failed to load; the kubelet would not."""
+        argv = [str(self.binaries["ctr"]), f"--address={node.containerd_socket}", "plugins", "ls"]
+        listing = subprocess.run(argv, capture_output=True, text=True, check=False).stdout
+        cri = [line.split() for line in listing.splitlines() if " cri " in f" {line} "]
+        if not any(f[0] == "io.containerd.grpc.v1" and f[-1] == "ok" for f in cri):
+            problems = [line for line in Path(record.log).read_text().splitlines()
+                        if "failed to load plugin" in line]
+            raise ComponentError(record.name, "its CRI plugin did not load",
+                                 "\n".join(problems[-5:]))
 
     def _ctr(self, node: NodeLayout, args: list[str], check: bool = True) -> int:
         argv = [str(self.binaries["ctr"]), f"--address={node.containerd_socket}",
@@ -252,9 +266,6 @@ def creation_steps(c: Creation) -> list[Step]:
         Step("write certificates and service-account keys", c.write_certificates),
         Step("write kubeconfigs", c.write_kubeconfigs),
         Step("write the pause and workload images", c.write_images),
-        Step("start etcd", c.start_etcd),
-        Step("start kube-apiserver", c.start_apiserver),
-        Step("start kube-controller-manager and kube-scheduler", c.start_controllers),
     ]
     for node in nodes:
         steps += [
@@ -262,6 +273,14 @@ def creation_steps(c: Creation) -> list[Step]:
                  partial(c.create_network, node)),
             Step(f"{node.name}: create cgroup root {node.cgroup_root}",
                  partial(c.create_cgroups, node)),
+        ]
+    steps += [
+        Step("start etcd", c.start_etcd),
+        Step("start kube-apiserver", c.start_apiserver),
+        Step("start kube-controller-manager and kube-scheduler", c.start_controllers),
+    ]
+    for node in nodes:
+        steps += [
             Step(f"{node.name}: start containerd", partial(c.start_containerd, node)),
             Step(f"{node.name}: import images", partial(c.import_images, node)),
             Step(f"{node.name}: start kubelet", partial(c.start_kubelet, node)),

@@ -44,7 +44,8 @@ def kube_apiserver(layout: ClusterLayout, binaries: BinarySet) -> list[str]:
         str(binaries["kube-apiserver"]),
         f"--etcd-servers=http://{LOOPBACK}:{s.etcd_port}",
         f"--bind-address={LOOPBACK}",
-        f"--advertise-address={LOOPBACK}",
+        # The endpoint reconciler refuses loopback; the first node's bridge address is ours.
+        f"--advertise-address={layout.nodes[0].node_ip}",
         f"--secure-port={s.apiserver_port}",
         f"--cert-dir={pki}",
         f"--tls-cert-file={pki / 'apiserver.crt'}",
@@ -57,6 +58,8 @@ def kube_apiserver(layout: ClusterLayout, binaries: BinarySet) -> list[str]:
         f"--service-account-signing-key-file={pki / 'sa.key'}",
         "--service-account-issuer=https://kubernetes.default.svc.cluster.local",
         f"--service-cluster-ip-range={s.service_subnet}",
+        # Nodes are reached by address: their names are not in any DNS.
+        "--kubelet-preferred-address-types=InternalIP",
         "--authorization-mode=Node,RBAC",
         "--enable-admission-plugins=NodeRestriction",
         "--allow-privileged=true",

@@ -134,12 +134,16 @@ def containerd_config(layout: ClusterLayout, node: NodeLayout, runc: Path) -> st
         cri: {
             "cdi_spec_dirs": list(layout.settings.cdi_spec_dirs),
             "netns_mounts_under_state_dir": True,
+            # Lowering oom_score_adj (the kubelet asks -998 for sandboxes) needs
+            # CAP_SYS_RESOURCE, which a container host may lack; clamp to containerd's own.
+            "restrict_oom_score_adj": True,
             "enable_unprivileged_ports": False,
             "enable_unprivileged_icmp": False,
         },
         f"{cri}.containerd": {"default_runtime_name": "runc"},
         runtime: {"runtime_type": "io.containerd.runc.v2"},
-        f"{runtime}.options": {"SystemdCgroup": False, "BinaryName": str(runc)},
+        f"{runtime}.options": {"SystemdCgroup": False, "BinaryName": str(runc),
+                               "Root": str(base / "state" / "runc")},
         f"{cri}.cni": {
             "bin_dirs": ["/usr/lib/cni", "/opt/cni/bin"],
             "conf_dir": str(node.cni_conf_dir),
@@ -149,7 +153,7 @@ def containerd_config(layout: ClusterLayout, node: NodeLayout, runc: Path) -> st
             "stream_server_address": "127.0.0.1", "stream_server_port": "0",
         },
         "plugins.'io.containerd.internal.v1.opt'": {"path": str(base / "opt")},
-        "plugins.'io.containerd.shim.v1.manager'": {"socket_dir": str(base / "state" / "s")},
+        "plugins.'io.containerd.shim.v1.manager'": {"socket_dir": str(node.shim_socket_dir)},
         "plugins.'io.containerd.image-verifier.v1.bindir'": {
             "bin_dir": str(base / "image-verifier")},
     }

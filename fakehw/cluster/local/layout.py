@@ -2,7 +2,8 @@
 
 Everything a cluster writes lives under its run directory, so `down` can find and remove it;
 the only things outside are the kernel objects it creates (a bridge per node, cgroups under a
-root named for the project) and the CDI spec directories it reads.
+root named for the project), containerd's shim socket directory under /run/fakehw/ (its path
+length is limited) and the CDI spec directories it reads.
 
     <run>/state.json              what is running (pids, ports); its presence means "up"
     <run>/kubeconfig              admin kubeconfig for the user
@@ -24,6 +25,8 @@ from pathlib import Path
 from fakehw.cluster.settings import ClusterSettings
 
 UNIX_PATH_MAX = 107
+# Outside the run directory because containerd limits the shim socket directory's length.
+SHIM_SOCKET_ROOT = Path("/run/fakehw")
 
 
 @dataclass(frozen=True)
@@ -62,6 +65,12 @@ class NodeLayout:
     @property
     def cni_data_dir(self) -> Path:
         return self.root / "cni" / "ipam"
+
+    @property
+    def shim_socket_dir(self) -> Path:
+        """containerd's shim sockets; containerd allows at most 42 characters for this path."""
+        digest = hashlib.sha256(self.cluster.encode()).hexdigest()[:8]
+        return SHIM_SOCKET_ROOT / f"{digest}-{self.index}"
 
     @property
     def kubelet_port(self) -> int:

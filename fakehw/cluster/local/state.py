@@ -25,6 +25,7 @@ class ClusterState:
     processes: list[ProcessRecord] = field(default_factory=list)
     bridges: list[str] = field(default_factory=list)
     cgroups: list[str] = field(default_factory=list)
+    directories: list[str] = field(default_factory=list)
     nodes: list[dict[str, Any]] = field(default_factory=list)
     facts: dict[str, Any] = field(default_factory=dict)
 
@@ -35,6 +36,7 @@ class ClusterState:
             "processes": [p.to_json() for p in self.processes],
             "bridges": self.bridges,
             "cgroups": self.cgroups,
+            "directories": self.directories,
             "nodes": self.nodes,
             "facts": self.facts,
         }
@@ -56,6 +58,7 @@ class ClusterState:
             processes=[ProcessRecord.from_json(p) for p in data.get("processes", [])],
             bridges=list(data.get("bridges", [])),
             cgroups=list(data.get("cgroups", [])),
+            directories=list(data.get("directories", [])),
             nodes=list(data.get("nodes", [])),
             facts=dict(data.get("facts", {})),
         )

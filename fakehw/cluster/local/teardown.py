@@ -76,6 +76,14 @@ def remove_bridges(state: ClusterState) -> None:
         host.delete_bridge(bridge)
 
 
+def remove_directories(state: ClusterState) -> None:
+    """Directories created outside the run directory (shim sockets under /run/fakehw)."""
+    for directory in state.directories:
+        shutil.rmtree(directory, ignore_errors=True)
+        with contextlib.suppress(OSError):
+            Path(directory).parent.rmdir()  # /run/fakehw itself, once no cluster uses it
+
+
 def remove_run_dir(run_dir: Path) -> None:
     """Delete everything but logs/, which stays for post-mortems."""
     if not run_dir.is_dir():
@@ -102,5 +110,6 @@ def teardown_steps(state: ClusterState, run_dir: Path) -> list[Step]:
         Step("remove pod cgroups", lambda: remove_cgroups(state)),
         Step(f"unmount everything under {run_dir}", lambda: host.unmount_all(run_dir)),
         Step("delete bridges", lambda: remove_bridges(state)),
+        Step("remove shim socket directories", lambda: remove_directories(state)),
         Step(f"remove {run_dir} (logs/ is kept)", lambda: remove_run_dir(run_dir)),
     ]
