@@ -11,12 +11,9 @@ from __future__ import annotations
 import ipaddress
 import re
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from fakehw.errors import ProfileError
-
-if TYPE_CHECKING:
-    from fakehw.profiles.model import Camera as ProfileCamera
 
 AUTH_SCHEMES = ("digest", "basic", "none")
 CODECS = ("h264",)
@@ -36,7 +33,7 @@ class CameraConfig:
     fps: int = 15
     codec: str = "h264"
     username: str = "admin"
-    password: str = "admin"
+    password: str = "admin"  # noqa: S105 - the factory default of many real cameras
     auth: str = "digest"
     host: str = "127.0.0.1"
     port: int = 8554
@@ -48,8 +45,8 @@ class CameraConfig:
         if not isinstance(self.name, str) or not _NAME.match(self.name):
             raise ProfileError(source, "name", "is not a DNS label",
                                "use lowercase letters, digits and '-', at most 63 characters")
-        _integer(source, "width", self.width, 64, 1920, 16)
-        _integer(source, "height", self.height, 64, 1080, 8)
+        _integer(source, "width", self.width, 64, 1920, step=16)
+        _integer(source, "height", self.height, 64, 1080, step=8)
         _integer(source, "fps", self.fps, 1, 60)
         _integer(source, "port", self.port, 0, 65535)
         _integer(source, "session_timeout", self.session_timeout, 1, 3600)
@@ -85,13 +82,51 @@ def check_credential(source: str, username: str, password: str) -> None:
                            "use 1-128 printable ASCII characters")
 
 
-def _integer(source: str, field: str, value: object, low: int, high: int, step: int = 1) -> None:
+def _integer(source: str, field: str, value: object, low: int, high: int, *,
+             step: int = 1) -> None:
     if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
         raise ProfileError(source, field, f"{value!r} is out of range",
                            f"use a whole number from {low} to {high}")
     if value % step:
         raise ProfileError(source, field, f"{value} is not a multiple of {step}",
                            f"round it to a multiple of {step} (the encoder works in blocks)")
+
+
+class ProfileCamera(Protocol):
+    """A camera as a hardware profile declares it (``fakehw.profiles.Camera``)."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def width(self) -> int: ...
+
+    @property
+    def height(self) -> int: ...
+
+    @property
+    def fps(self) -> int: ...
+
+    @property
+    def codec(self) -> str: ...
+
+    @property
+    def username(self) -> str: ...
+
+    @property
+    def password(self) -> str: ...
+
+    @property
+    def auth(self) -> str: ...
+
+    @property
+    def host(self) -> str: ...
+
+    @property
+    def port(self) -> int: ...
+
+    @property
+    def path(self) -> str: ...
 
 
 def from_profile(camera: ProfileCamera) -> CameraConfig:
