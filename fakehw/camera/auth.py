@@ -7,6 +7,9 @@ set changes while clients are connected. Sessions remember the credential that o
 Digest follows RFC 2617/7616 with MD5, as FFmpeg speaks it: the challenge offers
 ``qop="auth"``, and answers with or without qop are checked. Nonces are an HMAC of a counter
 under a per-camera secret, so any nonce this camera issued verifies without keeping a table.
+Nonces do not expire and nonce counts are not tracked: replay protection is not what a test
+bed on loopback needs, and revoking a credential still works because every request re-checks
+the password behind the answer.
 """
 
 from __future__ import annotations

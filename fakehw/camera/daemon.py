@@ -136,7 +136,13 @@ class CameraDaemon:
         server = None
         if socket_path is not None:
             _claim_socket_path(socket_path)
-            server = await asyncio.start_unix_server(self._client, socket_path, limit=MAX_LINE)
+            try:
+                server = await asyncio.start_unix_server(self._client, socket_path,
+                                                         limit=MAX_LINE)
+            except OSError as exc:
+                raise CameraError(f"cannot listen on control socket {socket_path}: "
+                                  f"{exc.strerror}; pick a path in an existing, writable "
+                                  "directory, under 108 bytes long") from exc
             socket_path.chmod(0o600)
         try:
             ready()

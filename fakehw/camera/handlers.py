@@ -63,7 +63,8 @@ def _target(server: CameraServer, request: Request) -> Target:
     parts = urlsplit(request.uri)
     if parts.scheme and parts.scheme.lower() != "rtsp":
         raise RtspStatus(400, f"{request.uri!r} is not an rtsp:// URL")
-    base = f"rtsp://{parts.netloc}" if parts.netloc else default_base
+    host = parts.netloc.rpartition("@")[2]  # never echo credentials written into the URL
+    base = f"rtsp://{host}" if host else default_base
     path = parts.path.rstrip("/")
     if path == config.path:
         return Target(base + config.path, track=False)
@@ -130,6 +131,7 @@ def _setup(server: CameraServer, conn: Connection, request: Request, target: Tar
         if session.playing:
             raise RtspStatus(455, "cannot change the transport of a playing session")
         session.sink = sink
+        server.add_session(session, conn)
     else:
         session = Session(Session.new_id(), server.config.session_timeout, sink, identity)
         server.add_session(session, conn)

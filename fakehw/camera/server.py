@@ -25,6 +25,7 @@ from fakehw.camera.sessions import Session
 from fakehw.errors import CameraError
 
 REAP_INTERVAL = 0.25  # seconds between checks for expired sessions
+HEAD_TIMEOUT = 10.0  # seconds to finish a request once its first byte came (slow clients)
 _CSEQ = re.compile(rb"(?im)^cseq:[ \t]*(\d{1,10})[ \t]*\r?$")
 
 
@@ -151,13 +152,15 @@ class CameraServer:
             if first in (b"\r", b"\n"):
                 continue  # stray line ends between requests
             try:
-                head = first + await reader.readuntil(b"\r\n\r\n")
-            except (asyncio.LimitOverrunError, asyncio.IncompleteReadError):
+                head = first + await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"),
+                                                      HEAD_TIMEOUT)
+            except (asyncio.LimitOverrunError, asyncio.IncompleteReadError, TimeoutError):
                 conn.write(rtsp.format_response(400, None, []))
                 return
             try:
                 request = rtsp.parse_head(head)
-                request.body = await reader.readexactly(rtsp.content_length(request))
+                request.body = await asyncio.wait_for(
+                    reader.readexactly(rtsp.content_length(request)), HEAD_TIMEOUT)
             except rtsp.RtspStatus as status:  # the stream can no longer be trusted: close
                 match = _CSEQ.search(head)
                 cseq = match.group(1).decode() if match else None
@@ -172,6 +175,10 @@ class CameraServer:
             conn.write(reply)
 
     def add_session(self, session: Session, conn: Connection) -> None:
+        """Register ``session`` as owned by ``conn`` (moving it, on a SETUP from another)."""
+        previous = self.owners.get(session.id)
+        if previous is not None:
+            previous.sessions.discard(session.id)
         self.sessions[session.id] = session
         self.owners[session.id] = conn
         conn.sessions.add(session.id)

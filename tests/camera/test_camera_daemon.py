@@ -211,3 +211,15 @@ def test_commands_without_sockets() -> None:
     assert row["users"] == ["admin", "u"]
     assert daemon.execute([1, 2])["error"].startswith("send a JSON object")
     daemon.stop()
+
+
+@pytest.mark.socket
+def test_an_unusable_socket_path_is_explained(workdir: Path) -> None:
+    config = workdir / "cams.json"
+    config.write_text(json.dumps({"cameras": [CAMERAS[0]]}))
+    result = subprocess.run(
+        [sys.executable, "-m", "fakehw.camera", "serve", "--config", str(config),
+         "--control-socket", str(workdir / "missing-dir" / "ctl.sock")],
+        capture_output=True, text=True, timeout=30, check=False, stdin=subprocess.DEVNULL)
+    assert result.returncode == 1
+    assert "cannot listen on control socket" in result.stderr
