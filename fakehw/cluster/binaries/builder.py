@@ -88,7 +88,8 @@ def ensure_binaries(
 ) -> BinarySet:
     """Return every binary, building what is neither overridden nor validly cached.
 
-    `components` limits the work to some of kubernetes, etcd, containerd, pause.
+    `components` limits the work to some of kubernetes, etcd, containerd, pause (the
+    default), or asks for the optional dra-test-driver.
     """
     env = os.environ if environ is None else environ
     root = cache_root or default_cache_dir(env)
@@ -96,7 +97,8 @@ def ensure_binaries(
     found = BinarySet()
     to_build: list[tuple[Recipe, CacheEntry]] = []
     for recipe in recipes(versions or Versions()):
-        if components is not None and recipe.component not in components:
+        wanted = recipe.component in components if components is not None else not recipe.optional
+        if not wanted:
             continue
         entry = CacheEntry(root, recipe.component, recipe.version)
         if env.get(recipe.override_env):

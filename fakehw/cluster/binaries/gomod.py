@@ -24,6 +24,8 @@ KUBERNETES_COMMANDS = {
     "kubectl": "k8s.io/kubernetes/cmd/kubectl",
 }
 
+DRA_TEST_DRIVER_PACKAGE = "k8s.io/kubernetes/test/e2e/dra/test-driver"
+
 _VERSION_PACKAGES = ("k8s.io/component-base/version", "k8s.io/client-go/pkg/version")
 
 

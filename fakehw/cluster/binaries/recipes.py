@@ -4,6 +4,8 @@ kubernetes: a wrapper module (see gomod.py) and one `go build` per command.
 etcd:       a wrapper module whose main calls `etcdmain.Main`.
 containerd: containerd's go.mod has no replace directives, so `go install pkg@version` works.
 pause:      our own program (pause.py).
+dra-test-driver (optional, only when asked for): upstream's e2e DRA kubelet plugin, used by
+            the cluster tests to prove that a claim's CDI edits reach a container.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from fakehw.cluster.steps import Step
 from fakehw.cluster.versions import CONTAINERD_BINARIES, KUBERNETES_BINARIES, Versions
 
 StepFactory = Callable[[GoTool, CacheEntry, Path], list[Step]]
+DRA_TEST_DRIVER = "dra-test-driver"
 
 
 @dataclass(frozen=True)
@@ -32,6 +35,7 @@ class Recipe:
     binaries: tuple[str, ...]
     override_env: str
     steps: StepFactory
+    optional: bool = False
 
 
 def _write_if_changed(path: Path, text: str) -> None:
@@ -39,16 +43,23 @@ def _write_if_changed(path: Path, text: str) -> None:
         path.write_text(text)
 
 
+def _kubernetes_module(go: GoTool, src: Path, version: str, staging_version: str) -> list[Step]:
+    def write_module() -> None:
+        info = go.module_info(f"k8s.io/kubernetes@{version}", cwd=src)
+        staging = gomod.staging_modules(Path(info["GoMod"]).read_text())
+        _write_if_changed(
+            src / "go.mod", gomod.kubernetes_go_mod(version, staging_version, staging)
+        )
+        _write_if_changed(src / "tools.go", gomod.kubernetes_tools_go())
+
+    return [
+        Step(f"resolve k8s.io/kubernetes@{version} and write its wrapper module", write_module),
+        Step("go mod tidy (kubernetes wrapper)", lambda: go.run(["mod", "tidy"], cwd=src)),
+    ]
+
+
 def _kubernetes_steps(version: str, staging_version: str) -> StepFactory:
     def factory(go: GoTool, entry: CacheEntry, src: Path) -> list[Step]:
-        def write_module() -> None:
-            info = go.module_info(f"k8s.io/kubernetes@{version}", cwd=src)
-            staging = gomod.staging_modules(Path(info["GoMod"]).read_text())
-            _write_if_changed(
-                src / "go.mod", gomod.kubernetes_go_mod(version, staging_version, staging)
-            )
-            _write_if_changed(src / "tools.go", gomod.kubernetes_tools_go())
-
         ldflags = gomod.kubernetes_ldflags(version, time.strftime("%Y-%m-%dT00:00:00Z"))
 
         def build(name: str) -> Callable[[], None]:
@@ -57,9 +68,24 @@ def _kubernetes_steps(version: str, staging_version: str) -> StepFactory:
             return lambda: go.run(args, cwd=src)
 
         return [
-            Step(f"resolve k8s.io/kubernetes@{version} and write its wrapper module", write_module),
-            Step("go mod tidy (kubernetes wrapper)", lambda: go.run(["mod", "tidy"], cwd=src)),
+            *_kubernetes_module(go, src, version, staging_version),
             *(Step(f"build {name} {version}", build(name)) for name in KUBERNETES_BINARIES),
+        ]
+
+    return factory
+
+
+def _dra_test_driver_steps(version: str, staging_version: str) -> StepFactory:
+    """Upstream's e2e DRA test driver: a real kubelet plugin that writes CDI specs."""
+
+    def factory(go: GoTool, entry: CacheEntry, src: Path) -> list[Step]:
+        src = src.with_name(f"kubernetes-{version}")
+        src.mkdir(parents=True, exist_ok=True)
+        args = ["build", "-trimpath", "-ldflags", "-s -w", "-o",
+                str(entry.path(DRA_TEST_DRIVER)), gomod.DRA_TEST_DRIVER_PACKAGE]
+        return [
+            *_kubernetes_module(go, src, version, staging_version),
+            Step(f"build {DRA_TEST_DRIVER} {version}", lambda: go.run(args, cwd=src)),
         ]
 
     return factory
@@ -119,4 +145,7 @@ def recipes(versions: Versions) -> list[Recipe]:
                "FAKEHW_CONTAINERD_BIN_DIR", _containerd_steps(versions.containerd)),
         Recipe("kubernetes", versions.kubernetes, KUBERNETES_BINARIES, "FAKEHW_K8S_BIN_DIR",
                _kubernetes_steps(versions.kubernetes, versions.staging)),
+        Recipe(DRA_TEST_DRIVER, versions.kubernetes, (DRA_TEST_DRIVER,),
+               "FAKEHW_DRA_TEST_DRIVER_DIR",
+               _dra_test_driver_steps(versions.kubernetes, versions.staging), optional=True),
     ]

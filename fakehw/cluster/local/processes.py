@@ -61,6 +61,11 @@ def is_running(record: ProcessRecord) -> bool:
     return fields is not None and fields[0] != "Z" and int(fields[19]) == record.start_time
 
 
+# Popen objects of processes this Python process started, kept so they are reaped (and so
+# Python does not warn that a still-running child was garbage-collected).
+_CHILDREN: dict[int, subprocess.Popen[bytes]] = {}
+
+
 def spawn(name: str, argv: Sequence[str], log: Path, env: Mapping[str, str] | None = None
           ) -> ProcessRecord:
     """Start `argv` in a new session with stdout and stderr appended to `log`."""
@@ -70,11 +75,17 @@ def spawn(name: str, argv: Sequence[str], log: Path, env: Mapping[str, str] | No
             list(argv), stdin=subprocess.DEVNULL, stdout=stream, stderr=subprocess.STDOUT,
             start_new_session=True, close_fds=True, env=dict(env) if env is not None else None,
         )
+    _CHILDREN[process.pid] = process
     return ProcessRecord(name, process.pid, start_time(process.pid), str(log), tuple(argv))
 
 
 def _reap(pid: int) -> None:
     # Only possible when this Python process started it; harmless otherwise.
+    child = _CHILDREN.get(pid)
+    if child is not None:
+        if child.poll() is not None:
+            del _CHILDREN[pid]
+        return
     with contextlib.suppress(ChildProcessError, OSError):
         os.waitpid(pid, os.WNOHANG)
 
