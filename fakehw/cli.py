@@ -18,7 +18,9 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from fakehw import __version__, machine, profiles
+from fakehw import __version__, machine, profiles, runtime
+from fakehw.camera.cli import camera as camera_group
+from fakehw.cluster.cli import cluster as cluster_group
 from fakehw.errors import FakeHWError
 from fakehw.tree import state as tree_state
 
@@ -66,12 +68,12 @@ def main() -> None:
 def up(profile_name: str, root: Path, node_name: str, cameras: bool) -> None:
     """Materialize a hardware profile under ROOT and start its cameras."""
     profile = profiles.load(profile_name)
-    state = machine.up(profile, root, node_name)
-    if cameras and profile.cameras:
-        from fakehw.runtime import start_cameras  # noqa: PLC0415 (only when cameras exist)
-
-        start_cameras(root, profile)
+    state = runtime.up(profile, root, node_name, cameras=cameras)
     console.print(f"[green]up[/]: {len(state.devices)} devices from {profile.source} at {root}")
+    for camera in state.cameras:
+        console.print(f"camera {camera['name']}: {camera['url']}")
+    if state.cameras:
+        console.print(f"camera control socket: {runtime.control_socket(root)}")
 
 
 @main.command()
@@ -96,12 +98,14 @@ def inventory(root: Path, output: str) -> None:
                  "healthy": r.name not in state.unhealthy, "attributes": r.attributes}
                 for r in state.devices]
         click.echo(json.dumps({"node": state.node_name, "profile": state.profile,
-                               "devices": rows}, indent=2))
+                               "devices": rows, "cameras": state.cameras}, indent=2))
         return
     table = Table("name", "kind", "bdf", "present", "healthy", "model", title=state.node_name)
     for r in state.devices:
         table.add_row(r.name, r.kind, r.bdf, str(r.name not in state.unplugged),
                       str(r.name not in state.unhealthy), str(r.attributes.get("model", "")))
+    for camera in state.cameras:
+        table.add_row(camera["name"], "camera", "", "", "", camera["url"])
     Console().print(table)
 
 
@@ -158,8 +162,8 @@ def profiles_validate(profile: str) -> None:
     click.echo(f"{loaded.source}: valid ({loaded.name})")
 
 
-def run() -> None:
-    main(prog_name="fakehw")
+main.add_command(camera_group)
+main.add_command(cluster_group)
 
 
 if __name__ == "__main__":

@@ -31,6 +31,7 @@ class TreeState:
     unplugged: list[str] = field(default_factory=list)
     unhealthy: dict[str, str] = field(default_factory=dict)
     processes: dict[str, int] = field(default_factory=dict)
+    cameras: list[dict[str, str]] = field(default_factory=list)  # name, url as served
     created_root: bool = False
 
     def find(self, name: str) -> DeviceRecord:
