@@ -1,8 +1,8 @@
 """The ``fakehw`` command: bring emulated hardware up and down, inspect it and inject faults.
 
 Every option also reads an environment variable: ``--root`` is ``FAKEHW_ROOT`` everywhere,
-and other options ``FAKEHW_<COMMAND>_<OPTION>`` (click's ``auto_envvar_prefix``). Errors name the input and the fix and exit 1
-(2 for bad input).
+and other options ``FAKEHW_<COMMAND>_<OPTION>`` (click's ``auto_envvar_prefix``). Errors
+name the input and the fix and exit 1 (2 for bad input).
 """
 
 from __future__ import annotations

@@ -68,7 +68,8 @@ def start_cameras(root: Path, profile: HardwareProfile) -> list[dict[str, str]]:
 
 
 def _wait_ready(process: subprocess.Popen[bytes], log: Path) -> dict[str, list[dict[str, str]]]:
-    assert process.stdout is not None
+    if process.stdout is None:
+        raise CameraError("the camera daemon was started without an output pipe")
     with process.stdout as output:
         deadline = time.monotonic() + READY_TIMEOUT
         while time.monotonic() < deadline:
