@@ -64,7 +64,7 @@ def start_cameras(root: Path, profile: HardwareProfile) -> list[dict[str, str]]:
         state.processes["cameras"] = process.pid
         state.cameras = ready["cameras"]
         tree_state.save(state)
-    return ready["cameras"]  # type: ignore[no-any-return]
+    return ready["cameras"]
 
 
 def _wait_ready(process: subprocess.Popen[bytes], log: Path) -> dict[str, list[dict[str, str]]]:
