@@ -1,0 +1,1 @@
+"""Tests of the reference DRA driver's kubelet plugin layer."""
