@@ -7,6 +7,7 @@ FAKEHW_FEATURE_GATES, ...), so CI can configure a run without editing commands.
 from __future__ import annotations
 
 import functools
+import logging
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -76,6 +77,8 @@ def _hardware_roots(values: tuple[str, ...]) -> dict[int, Path]:
 
 
 def _settings(name: str, state_dir: Path | None, verbose: bool, **extra: Any) -> ClusterSettings:
+    if verbose:
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
     return ClusterSettings(name=name, state_dir=state_dir or default_state_dir(),
                            verbose=verbose, **extra)
 
