@@ -24,6 +24,10 @@ lint: setup ## ruff, mypy --strict and the import boundaries
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 	$(BIN)/lint-imports
+	hack/gen-protos.sh --check
+
+protos: setup ## Regenerate the driver's gRPC stubs from drivers/dra_reference/protos
+	hack/gen-protos.sh
 
 test: setup ## Every test tier: unit, real tools, sockets, the local cluster
 	$(PYTEST) -q
@@ -34,13 +38,17 @@ test-unit: setup ## Pure-Python tests only (seconds)
 test-tools: setup ## Tests that run lspci, cxl, daxctl and ffprobe against the emulated hardware
 	$(PYTEST) -q -m tools
 
+test-socket: setup ## Real gRPC servers on unix sockets, driven as the kubelet drives them
+	$(PYTEST) -q -m socket
+
 test-cluster: setup ## Tests against a real local Kubernetes cluster (builds binaries once)
 	$(PYTEST) -q -m cluster
 
 bench: setup ## Print the hardware and camera figures
 	$(BIN)/python -m fakehw.bench
+	$(BIN)/python -m dra_reference.plugin.bench
 
 clean: ## Remove the virtualenv and caches made in the checkout
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis
 
-.PHONY: help setup lint test test-unit test-tools test-cluster bench clean
+.PHONY: help setup lint protos test test-unit test-tools test-socket test-cluster bench clean
