@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import pytest
 
@@ -17,8 +18,14 @@ from fakehw.cluster.settings import ClusterSettings
 
 @pytest.fixture(scope="session")
 def fakehw_cluster_settings(pytestconfig: pytest.Config) -> ClusterSettings:
-    """Two nodes unless told otherwise, so every test also covers a worker node."""
+    """Two nodes unless told otherwise (every test also covers a worker node); the worker
+    gets a hardware root."""
     settings = settings_from(pytestconfig)
     if os.environ.get("FAKEHW_NODES") or pytestconfig.getoption("fakehw_nodes", default=None):
         return settings
-    return ClusterSettings(name=settings.name, nodes=2, feature_gates=settings.feature_gates)
+    return ClusterSettings(name=settings.name, nodes=2, feature_gates=settings.feature_gates,
+                           hardware_roots={1: HARDWARE_ROOT})
+
+
+# Only handed to the worker's processes; the hardware tree writer lives elsewhere.
+HARDWARE_ROOT = Path("/tmp/fakehw-test-hardware/worker")

@@ -100,6 +100,21 @@ def test_pod_runs_to_completion_on_every_node(fakehw_cluster: SessionCluster) ->
             kubectl.run(["delete", "pod", name, "--wait=false"], check=False)
 
 
+def test_hardware_root_reaches_the_nodes_processes(fakehw_cluster: SessionCluster) -> None:
+    provider, settings = _local_only(fakehw_cluster)
+    state = ClusterState.load(ClusterLayout(settings).state_file)
+    assert state is not None
+    for index, node in enumerate(provider.nodes(settings)):
+        expected = settings.hardware_roots.get(index)
+        assert node.hardware_root == (str(expected) if expected else None)
+        for name in (f"kubelet-{index}", f"containerd-{index}"):
+            record = state.process(name)
+            assert record is not None
+            environ = Path(f"/proc/{record.pid}/environ").read_bytes().split(b"\0")
+            wanted = f"FAKEHW_HARDWARE_ROOT={expected}".encode()
+            assert (wanted in environ) == (expected is not None), name
+
+
 DRIVER = "test-driver.cdi.k8s.io"
 
 
