@@ -10,15 +10,10 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
+from camera_testbed import CAMERA_DEFAULTS
 from ffmpeg_clients import FfmpegViewer
 
 from fakehw.camera import Camera, CameraConfig
-
-USER, PASSWORD = "admin", "s3cret"
-CAMERA_DEFAULTS: dict[str, Any] = {
-    "name": "cam0", "width": 320, "height": 240, "fps": 10, "port": 0,
-    "username": USER, "password": PASSWORD,
-}
 
 
 @pytest.fixture

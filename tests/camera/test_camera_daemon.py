@@ -14,8 +14,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from camera_testbed import PASSWORD, USER
 from click.testing import CliRunner
-from conftest import PASSWORD, USER
 from rtsp_client import RtspClient
 
 from fakehw.camera.cli import camera as camera_cli
@@ -193,7 +193,7 @@ def test_cli_steers_the_daemon(daemon: Daemon) -> None:
     assert "no camera named 'porch'" in failed.output
 
 
-@pytest.mark.unit
+@pytest.mark.socket
 def test_cli_without_a_daemon_says_how_to_start_one(tmp_path: Path) -> None:
     result = CliRunner().invoke(camera_cli, ["status", "--control-socket",
                                              str(tmp_path / "none.sock")])

@@ -7,7 +7,7 @@ import time
 from collections.abc import Callable
 
 import pytest
-from conftest import PASSWORD, USER
+from camera_testbed import PASSWORD, USER
 from ffmpeg_clients import FfmpegViewer, ffprobe
 from rtsp_client import wait_until
 

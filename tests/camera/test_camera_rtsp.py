@@ -10,7 +10,7 @@ from collections.abc import Callable
 
 import av
 import pytest
-from conftest import PASSWORD, USER
+from camera_testbed import PASSWORD, USER
 from rtsp_client import Packet, RtspClient, wait_until
 
 from fakehw.camera import Camera, CameraConfig, camera_id, handlers, read_frame_marks
@@ -42,7 +42,9 @@ def play_tcp(client: RtspClient, camera: Camera) -> tuple[str, dict[str, str]]:
 def receive_pictures(client: RtspClient, count: int) -> list[list[Packet]]:
     """The RTP packets of the next ``count`` pictures (split on the marker bit)."""
     pictures: list[list[Packet]] = [[]]
+    deadline = time.monotonic() + 10 + count
     while len(pictures) <= count:
+        assert time.monotonic() < deadline, f"{count} pictures did not come (marker bits?)"
         channel, data = client.read_packet(timeout=5)
         if channel != 0:
             continue
