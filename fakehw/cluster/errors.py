@@ -72,12 +72,14 @@ class PortInUseError(ClusterError):
 class ComponentError(ClusterError):
     """A component exited early or never became ready. The message ends with its last log lines."""
 
-    def __init__(self, component: str, problem: str, log_tail: str = "") -> None:
+    def __init__(self, component: str, problem: str, log_tail: str = "", hint: str = "") -> None:
         self.component = component
         self.log_tail = log_tail
         message = f"{component}: {problem}"
         if log_tail:
             message += f"\n--- last lines of the {component} log ---\n{log_tail}"
+        if hint:
+            message += f"\n{hint}"
         super().__init__(message)
 
 

@@ -19,7 +19,7 @@ from fakehw.cluster.errors import ClusterError
 
 @dataclass(frozen=True)
 class Kubectl:
-    """kubectl bound to one kubeconfig."""
+    """kubectl bound to one kubeconfig (its discovery cache beside it, not in ~/.kube)."""
 
     binary: Path
     kubeconfig: Path
@@ -28,7 +28,8 @@ class Kubectl:
             timeout: float = 120) -> subprocess.CompletedProcess[str]:
         """Run kubectl; on failure (when `check`) raise ClusterError with its stderr."""
         done = subprocess.run(
-            [str(self.binary), f"--kubeconfig={self.kubeconfig}", *args],
+            [str(self.binary), f"--kubeconfig={self.kubeconfig}",
+             f"--cache-dir={self.kubeconfig.parent / '.kube-cache'}", *args],
             input=stdin, capture_output=True, text=True, check=False, timeout=timeout,
         )
         if check and done.returncode != 0:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import socket
 import subprocess
@@ -241,6 +242,12 @@ def _leftovers(settings: ClusterSettings) -> list[str]:
         if node.shim_socket_dir.exists():
             found.append(str(node.shim_socket_dir))
     found += [str(p) for p in settings.run_dir.rglob("*") if p.is_socket()]
+    logs = Path("/var/log/containers")
+    found += [str(p) for p in (logs.iterdir() if logs.is_dir() else [])
+              if p.is_symlink() and str(settings.run_dir) in os.readlink(p)]
+    results = Path("/var/lib/cni/results")
+    found += [str(p) for p in (results.iterdir() if results.is_dir() else [])
+              if p.name.startswith(f"fakehw-{settings.name}-")]
     return found
 
 

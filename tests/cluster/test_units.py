@@ -23,6 +23,7 @@ from fakehw.cluster.binaries.recipes import recipes
 from fakehw.cluster.binaries.toolchain import check_disk, parse_go_version
 from fakehw.cluster.errors import (
     ClusterConfigError,
+    ComponentError,
     DiskSpaceError,
     PortInUseError,
     ToolchainError,
@@ -388,3 +389,16 @@ def test_state_round_trips(tmp_path: Path) -> None:
     assert loaded.processes == state.processes
     assert loaded.bridges == ["b0"]
     assert ClusterState.load(tmp_path / "missing.json") is None
+
+
+def test_known_failures_get_a_hint() -> None:
+    from fakehw.cluster.local.hints import explain  # noqa: PLC0415
+
+    tail = ('E1128 run.go:72] "command failed" err="failed to validate kubelet configuration: '
+            'kubelet is configured to not run on a host using cgroup v1. cgroup v1 support is '
+            'unsupported and will be removed in a future release"')
+    assert "failCgroupV1: false" in explain(tail)
+    assert explain("all is well") == ""
+    error = ComponentError("kubelet-0", "exited before it was healthy", tail, explain(tail))
+    assert str(error).startswith("kubelet-0: exited before it was healthy\n--- last lines")
+    assert str(error).endswith(explain(tail))

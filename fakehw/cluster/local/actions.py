@@ -20,7 +20,7 @@ from fakehw.cluster.binaries.toolchain import GIB, check_disk
 from fakehw.cluster.errors import ClusterConfigError, ClusterError, ComponentError, HostError
 from fakehw.cluster.images import pause_image, workload_image, write_oci_archive
 from fakehw.cluster.kubectl import Kubectl
-from fakehw.cluster.local import components, configs, host, pki
+from fakehw.cluster.local import components, configs, host, leftovers, pki
 from fakehw.cluster.local.health import http_ok
 from fakehw.cluster.local.identities import certificate_requests, kubeconfig_users
 from fakehw.cluster.local.layout import UNIX_PATH_MAX, ClusterLayout, NodeLayout
@@ -92,8 +92,11 @@ class Creation:
             for directory in (node.containerd_dir, node.kubelet_dir, node.cni_conf_dir,
                               node.cni_data_dir):
                 directory.mkdir(parents=True, exist_ok=True)
-        self.state.facts.update(run_dir=str(self.layout.run_dir), provider="local",
-                                kubeconfig=str(self.layout.kubeconfig))
+        self.state.facts.update(
+            run_dir=str(self.layout.run_dir), provider="local",
+            kubeconfig=str(self.layout.kubeconfig),
+            created_host_paths=leftovers.absent_host_paths(),
+            cni_networks=[configs.cni_network_name(n) for n in self.layout.nodes])
         self.state.save()
 
     def write_certificates(self) -> None:

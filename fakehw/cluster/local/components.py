@@ -80,6 +80,8 @@ def kube_controller_manager(layout: ClusterLayout, binaries: BinarySet) -> list[
         f"--bind-address={LOOPBACK}",
         f"--secure-port={s.controller_manager_port}",
         f"--cert-dir={pki / 'controller-manager'}",
+        # Its default, /usr/libexec/kubernetes/..., would be created on the host.
+        f"--flex-volume-plugin-dir={layout.run_dir / 'flexvolume'}",
         "--leader-elect=false",
         "--use-service-account-credentials=true",
         f"--service-account-private-key-file={pki / 'sa.key'}",

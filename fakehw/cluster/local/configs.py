@@ -160,11 +160,16 @@ def containerd_config(layout: ClusterLayout, node: NodeLayout, runc: Path) -> st
     return _toml_tables(tables)
 
 
+def cni_network_name(node: NodeLayout) -> str:
+    """The CNI network's name; also the prefix of its entries in /var/lib/cni/results."""
+    return f"fakehw-{node.cluster}-{node.index}"
+
+
 def cni_conflist(node: NodeLayout) -> str:
     """bridge + host-local on the node's own bridge; no masquerading: pods reach this host only."""
     document = {
         "cniVersion": "1.0.0",
-        "name": f"fakehw-{node.index}",
+        "name": cni_network_name(node),
         "plugins": [
             {
                 "type": "bridge",

@@ -19,6 +19,7 @@ from typing import Any
 
 from fakehw.cluster.binaries.gotool import tail
 from fakehw.cluster.errors import ComponentError
+from fakehw.cluster.local.hints import explain
 
 
 @dataclass(frozen=True)
@@ -125,12 +126,15 @@ def wait_ready(record: ProcessRecord, ready: Callable[[], bool], timeout: float,
             return
         if not is_running(record):
             _reap(record.pid)
-            raise ComponentError(record.name, f"exited before it was {what}",
-                                 tail(Path(record.log), 25))
+            raise _failure(record, f"exited before it was {what}")
         if time.monotonic() > deadline:
-            raise ComponentError(record.name, f"not {what} after {timeout:.0f}s",
-                                 tail(Path(record.log), 25))
+            raise _failure(record, f"not {what} after {timeout:.0f}s")
         time.sleep(0.1)
+
+
+def _failure(record: ProcessRecord, problem: str) -> ComponentError:
+    log_tail = tail(Path(record.log), 25)
+    return ComponentError(record.name, problem, log_tail, explain(log_tail))
 
 
 def pids_of_executable(executable: Path, argument: str) -> list[int]:

@@ -14,7 +14,7 @@ import subprocess
 from collections.abc import Sequence
 from pathlib import Path
 
-from fakehw.cluster.local import host
+from fakehw.cluster.local import host, leftovers
 from fakehw.cluster.local.processes import ProcessRecord, kill_pids, pids_of_executable, stop
 from fakehw.cluster.local.state import ClusterState
 from fakehw.cluster.steps import Step
@@ -98,6 +98,13 @@ def remove_run_dir(run_dir: Path) -> None:
                 child.unlink()
 
 
+def remove_host_leftovers(state: ClusterState, run_dir: Path) -> None:
+    """What the kubelet and CNI wrote at fixed host paths (see leftovers.py)."""
+    leftovers.remove_log_links(run_dir)
+    leftovers.remove_cni_results(state.facts.get("cni_networks", []))
+    leftovers.remove_created(state.facts.get("created_host_paths", []))
+
+
 def teardown_steps(state: ClusterState, run_dir: Path) -> list[Step]:
     """The ordered steps of `down`."""
     kubelets = _by_prefix(state, "kubelet-")
@@ -111,5 +118,7 @@ def teardown_steps(state: ClusterState, run_dir: Path) -> list[Step]:
         Step(f"unmount everything under {run_dir}", lambda: host.unmount_all(run_dir)),
         Step("delete bridges", lambda: remove_bridges(state)),
         Step("remove shim socket directories", lambda: remove_directories(state)),
+        Step("remove what the kubelet and CNI left at host paths",
+             lambda: remove_host_leftovers(state, run_dir)),
         Step(f"remove {run_dir} (logs/ is kept)", lambda: remove_run_dir(run_dir)),
     ]
