@@ -7,9 +7,11 @@ order; the first failure stops the run and is re-raised after being reported.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass
 
 from rich.console import Console
@@ -34,11 +36,31 @@ class StepResult:
     seconds: float
 
 
+# The progress display of the steps running now: a step that runs steps of its own (`up`
+# building binaries) adds them to it, since a console shows one live display at a time.
+_ACTIVE: ContextVar[Progress | None] = ContextVar("fakehw_steps_progress", default=None)
+
+
+@contextlib.contextmanager
+def _progress(console: Console) -> Iterator[Progress]:
+    active = _ACTIVE.get()
+    if active is not None:
+        yield active
+        return
+    columns = (SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn())
+    with Progress(*columns, console=console, transient=True) as progress:
+        token = _ACTIVE.set(progress)
+        try:
+            yield progress
+        finally:
+            _ACTIVE.reset(token)
+
+
 def run_steps(steps: Sequence[Step], console: Console) -> list[StepResult]:
     """Run `steps` in order with a spinner and elapsed time; report each as it ends."""
     results: list[StepResult] = []
-    columns = (SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn())
-    with Progress(*columns, console=console, transient=True) as progress:
+    with _progress(console) as progress:
+        console = progress.console
         for step in steps:
             task = progress.add_task(step.title, total=None)
             log.info("step started: %s", step.title)

@@ -402,3 +402,13 @@ def test_known_failures_get_a_hint() -> None:
     error = ComponentError("kubelet-0", "exited before it was healthy", tail, explain(tail))
     assert str(error).startswith("kubelet-0: exited before it was healthy\n--- last lines")
     assert str(error).endswith(explain(tail))
+
+
+def test_steps_may_run_steps_of_their_own() -> None:
+    console = Console(quiet=True)
+    ran: list[str] = []
+    inner = [Step("inner", lambda: ran.append("inner"))]
+    outer = [Step("outer", lambda: ran.extend(r.title for r in run_steps(inner, console))),
+             Step("last", lambda: ran.append("last"))]
+    assert [r.title for r in run_steps(outer, console)] == ["outer", "last"]
+    assert ran == ["inner", "inner", "last"]

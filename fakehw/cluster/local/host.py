@@ -170,7 +170,9 @@ def link_exists(name: str) -> bool:
 def create_bridge(name: str, address: str, prefix: int) -> None:
     """A bridge holding the node's address (its InternalIP and the pods' gateway)."""
     if link_exists(name):
-        ip("link", "delete", name)
+        done = ip("link", "delete", name, check=False)
+        if done.returncode != 0 and link_exists(name):
+            raise HostError(f"cannot delete bridge {name}: {done.stderr.strip()}")
     ip("link", "add", "name", name, "type", "bridge")
     ip("addr", "add", f"{address}/{prefix}", "dev", name)
     ip("link", "set", name, "up")
@@ -183,4 +185,6 @@ def delete_bridge(name: str) -> None:
         for port in ports.iterdir():
             ip("link", "delete", port.name, check=False)
     if link_exists(name):
-        ip("link", "delete", name)
+        done = ip("link", "delete", name, check=False)
+        if done.returncode != 0 and link_exists(name):
+            raise HostError(f"cannot delete bridge {name}: {done.stderr.strip()}")

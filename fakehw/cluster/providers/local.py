@@ -7,8 +7,11 @@ directory. No container engine, registry or internet is needed; root is.
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import os
 import platform
+from collections.abc import Iterator
 from pathlib import Path
 
 from rich.console import Console
@@ -24,6 +27,18 @@ from fakehw.cluster.settings import ClusterSettings
 from fakehw.cluster.steps import run_steps
 
 
+@contextlib.contextmanager
+def cluster_lock(settings: ClusterSettings) -> Iterator[None]:
+    """One `up` or `down` of a cluster at a time; a second `up` waits, then finds it running."""
+    settings.state_dir.mkdir(parents=True, exist_ok=True)
+    with (settings.state_dir / f".{settings.name}.lock").open("w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
 class LocalProvider:
     """Host-process clusters, one run directory each."""
 
@@ -37,6 +52,14 @@ class LocalProvider:
         return None
 
     def up(self, settings: ClusterSettings, console: Console) -> ClusterStatus:
+        with cluster_lock(settings):
+            return self._up(settings, console)
+
+    def down(self, settings: ClusterSettings, console: Console) -> bool:
+        with cluster_lock(settings):
+            return self._down(settings, console)
+
+    def _up(self, settings: ClusterSettings, console: Console) -> ClusterStatus:
         current = self.status(settings)
         if current.running:
             console.print(f"Cluster {settings.name!r} is already running "
@@ -45,7 +68,7 @@ class LocalProvider:
         layout = ClusterLayout(settings)
         if layout.state_file.exists():
             console.print(f"Cluster {settings.name!r} was left half-running; removing it first")
-            self.down(settings, console)
+            self._down(settings, console)
         state = ClusterState(layout.state_file, settings.name)
         state.save()
         creation = Creation(layout, console, state)
@@ -60,7 +83,7 @@ class LocalProvider:
                       f"export KUBECONFIG={layout.kubeconfig}")
         return self.status(settings)
 
-    def down(self, settings: ClusterSettings, console: Console) -> bool:
+    def _down(self, settings: ClusterSettings, console: Console) -> bool:
         layout = ClusterLayout(settings)
         state = ClusterState.load(layout.state_file)
         if state is None:
