@@ -162,6 +162,39 @@ def profiles_validate(profile: str) -> None:
     click.echo(f"{loaded.source}: valid ({loaded.name})")
 
 
+@main.group()
+def fpga() -> None:
+    """Program emulated FPGAs and make bitstreams for them."""
+
+
+@fpga.command()
+@root_option
+@click.argument("device")
+@click.argument("bitstream", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--wait/--no-wait", default=False,
+              help="Wait for a programming under way instead of failing as busy.")
+@explained
+def program(root: Path, device: str, bitstream: Path, wait: bool) -> None:
+    """Load BITSTREAM (Intel GBS) into DEVICE's port, walking the FPGA manager's states."""
+    from fakehw.devices.fpga import program as load  # noqa: PLC0415 (keeps startup light)
+
+    result = load(root, device, bitstream, wait=wait)
+    console.print(f"{result.fpga}: AFU {result.previous_afu_id} -> {result.afu_id} "
+                  f"in {result.seconds:.2f}s ({' -> '.join(result.states)})")
+
+
+@fpga.command(name="make-bitstream")
+@click.option("--interface-id", required=True, help="PR interface id (the region's compat_id).")
+@click.option("--afu-id", required=True, help="Accelerator (AFU) id the image carries.")
+@click.option("--output", "-o", required=True, type=click.Path(dir_okay=False, path_type=Path))
+@explained
+def make_bitstream(interface_id: str, afu_id: str, output: Path) -> None:
+    """Write a GBS image for tests and demos."""
+    from fakehw.devices.fpga import write_bitstream  # noqa: PLC0415
+
+    console.print(f"wrote {write_bitstream(output, interface_id, afu_id)}")
+
+
 main.add_command(camera_group)
 main.add_command(cluster_group)
 

@@ -30,15 +30,17 @@ def stop_processes(state: TreeState) -> None:
         if is_ours(pid):
             os.kill(pid, signal.SIGTERM)
             deadline = time.monotonic() + STOP_TIMEOUT
-            while is_ours(pid) and time.monotonic() < deadline:
-                _reap(pid)
+            while not _gone(pid) and time.monotonic() < deadline:
                 time.sleep(0.05)
-            if is_ours(pid):
+            if not _gone(pid):
                 os.kill(pid, signal.SIGKILL)
-                _reap(pid)
+                while not _gone(pid):
+                    time.sleep(0.05)
         del state.processes[name]
 
 
-def _reap(pid: int) -> None:
+def _gone(pid: int) -> bool:
+    """Collect the process if it is our child (a zombie shows no command line), then ask."""
     with contextlib.suppress(ChildProcessError):
         os.waitpid(pid, os.WNOHANG)
+    return not is_ours(pid)

@@ -1,8 +1,10 @@
-"""A running node's hardware: the tree plus its cameras, which live until ``fakehw down``.
+"""A running node's hardware: the tree plus the processes that live until ``fakehw down``.
 
-The camera daemon runs detached from the command that started it (its own session), logs to
-``ROOT/.fakehw/cameras.log`` and is steered through ``ROOT/.fakehw/cameras.sock``. ``up``
-waits for its ready line, so a port already in use fails ``up`` with the daemon's reason.
+Two processes may run beside a tree, detached from the command that started them (their own
+session), each logging to ``ROOT/.fakehw/<name>.log``: the camera daemon, steered through
+``ROOT/.fakehw/cameras.sock``, and the watcher that plays the kernel's part when a driver
+writes an attribute with an effect (``fakehw.watcher``). ``up`` waits for each one's ready
+line, so a camera port already in use fails ``up`` with the daemon's reason.
 """
 
 from __future__ import annotations
@@ -14,10 +16,11 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 from fakehw import machine
 from fakehw.camera.config import from_profile
-from fakehw.errors import CameraError
+from fakehw.errors import CameraError, TreeError
 from fakehw.profiles.model import HardwareProfile
 from fakehw.tree import state as tree_state
 
@@ -33,6 +36,8 @@ def up(profile: HardwareProfile, root: Path, node_name: str = "", *,
     """Materialize the profile and start its cameras; on any failure remove all of it."""
     machine.up(profile, root, node_name)
     try:
+        if profile.fpgas:
+            start_watcher(root)
         if cameras and profile.cameras:
             start_cameras(root, profile)
     except BaseException:
@@ -47,29 +52,42 @@ def control_socket(root: Path) -> Path:
 
 def start_cameras(root: Path, profile: HardwareProfile) -> list[dict[str, str]]:
     """Start the daemon serving the profile's cameras; record it in the tree's state."""
-    folder = tree_state.state_dir(root.absolute())
-    config = folder / "cameras.json"
+    config = tree_state.state_dir(root.absolute()) / "cameras.json"
     config.write_text(json.dumps(
         {"cameras": [dataclasses.asdict(from_profile(c)) for c in profile.cameras]}))
-    log = folder / "cameras.log"
+    ready = _spawn(root, "cameras", ["-m", "fakehw.camera", "serve", "--config", str(config),
+                                     "--control-socket", str(control_socket(root))])
+    cameras: list[dict[str, str]] = ready["cameras"]
+    with tree_state.locked(root):
+        state = tree_state.load(root)
+        state.cameras = cameras
+        tree_state.save(state)
+    return cameras
+
+
+def start_watcher(root: Path) -> None:
+    """Start the process that plays the kernel's part for writable attributes."""
+    _spawn(root, "watcher", ["-m", "fakehw.watcher", "--root", str(root.absolute())])
+
+
+def _spawn(root: Path, name: str, arguments: list[str]) -> dict[str, Any]:
+    """Start ``python ARGUMENTS`` detached, wait for its JSON ready line, record its PID."""
+    log = tree_state.state_dir(root.absolute()) / f"{name}.log"
     with log.open("ab") as errors:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "fakehw.camera", "serve", "--config", str(config),
-             "--control-socket", str(control_socket(root))],
-            stdout=subprocess.PIPE, stderr=errors, start_new_session=True)
-    ready = _wait_ready(process, log)
+        process = subprocess.Popen([sys.executable, *arguments], stdout=subprocess.PIPE,
+                                   stderr=errors, start_new_session=True)
+    ready = _wait_ready(process, log, name)
     _DETACHED.append(process)
     with tree_state.locked(root):
         state = tree_state.load(root)
-        state.processes["cameras"] = process.pid
-        state.cameras = ready["cameras"]
+        state.processes[name] = process.pid
         tree_state.save(state)
-    return ready["cameras"]
+    return ready
 
 
-def _wait_ready(process: subprocess.Popen[bytes], log: Path) -> dict[str, list[dict[str, str]]]:
+def _wait_ready(process: subprocess.Popen[bytes], log: Path, name: str) -> dict[str, Any]:
     if process.stdout is None:
-        raise CameraError("the camera daemon was started without an output pipe")
+        raise CameraError(f"the {name} process was started without an output pipe")
     with process.stdout as output:
         deadline = time.monotonic() + READY_TIMEOUT
         while time.monotonic() < deadline:
@@ -83,6 +101,6 @@ def _wait_ready(process: subprocess.Popen[bytes], log: Path) -> dict[str, list[d
         process.kill()
     process.wait()
     tail = "\n".join(log.read_text(errors="replace").splitlines()[-LOG_TAIL:])
-    raise CameraError(f"the camera daemon did not start (exit {process.returncode}); "
-                      f"its log {log} ends with:\n{tail}")
-
+    error = CameraError if name == "cameras" else TreeError
+    raise error(f"the {name} process did not start (exit {process.returncode}); "
+                f"its log {log} ends with:\n{tail}")

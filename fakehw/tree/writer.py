@@ -125,6 +125,7 @@ def make_node(dev: Path, node: DevNode, mknod_ok: bool) -> None:
     if mknod_ok:
         with contextlib.suppress(PermissionError):
             os.mknod(where, 0o666 | stat.S_IFCHR, os.makedev(node.major, node.minor))
+            where.chmod(0o666)  # mknod's mode passes through the umask; containers need rw
             return
     where.touch()
     with (dev / ".fakehw-nodes").open("a") as described:

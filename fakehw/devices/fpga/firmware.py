@@ -17,6 +17,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path, PurePosixPath
 from types import TracebackType
@@ -35,17 +36,20 @@ FIRMWARE_DIR = "lib/firmware"
 
 
 def watch_firmware_requests(root: Path, stop_event: threading.Event, *,
-                            tick: float = 0.1) -> None:
+                            tick: float = 0.1, ready: Callable[[], None] | None = None) -> None:
     """Serve firmware requests for every FPGA of the tree at ``root`` until ``stop_event``.
 
     Returns once the event is set and the programmings under way have finished. An unexpected
     error in a programming (not a bad or incompatible image, which the tree shows) is raised.
+    ``ready`` is called once every manager is watched, so no request can be missed after it.
     """
     root = Path(root).absolute()
     with tree_state.locked(root):
         state = tree_state.load(root)
     with Inotify() as notify, _Requests(root) as requests:
         watches = _watch_managers(notify, state)
+        if ready is not None:
+            ready()
         while not stop_event.is_set():
             for event in notify.read(tick):
                 if event.wd in watches and event.name == "firmware":
