@@ -8,6 +8,10 @@
      +-- TreeError                       a tree cannot be created, found or removed
      +-- CameraError                     the RTSP camera cannot start or be controlled
      +-- ClusterError                    a cluster cannot be built, started or stopped
+
+Device kinds and parts extend the tree where they live: ``fakehw.devices.fpga.errors``
+(``BitstreamError``, ``IncompatibleBitstreamError``, ``FPGABusyError``),
+``fakehw.camera.marks.MarksError`` and ``fakehw.cluster.errors``.
 """
 
 from __future__ import annotations
