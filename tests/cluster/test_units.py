@@ -31,9 +31,10 @@ from fakehw.cluster.errors import (
 )
 from fakehw.cluster.images.oci import Entry, ImageSpec, layer_bytes, write_oci_archive
 from fakehw.cluster.local import components, configs, pki
-from fakehw.cluster.local.actions import Creation, creation_steps
 from fakehw.cluster.local.identities import certificate_requests
 from fakehw.cluster.local.layout import ClusterLayout
+from fakehw.cluster.local.node_actions import NodeCreation
+from fakehw.cluster.local.plan import creation_steps
 from fakehw.cluster.local.state import ClusterState
 from fakehw.cluster.local.teardown import teardown_steps
 from fakehw.cluster.settings import (
@@ -337,7 +338,7 @@ def test_port_in_use_error_names_port_and_purpose() -> None:
 
 def test_creation_steps_are_ordered_and_cover_every_node(tmp_path: Path) -> None:
     layout = ClusterLayout(_settings(tmp_path, nodes=2))
-    creation = Creation(layout, Console(quiet=True), ClusterState(layout.state_file, "fakehw"))
+    creation = NodeCreation(layout, Console(quiet=True), ClusterState(layout.state_file, "fakehw"))
     titles = [s.title for s in creation_steps(creation)]
     assert titles[0].startswith("check the host")
     assert titles.index("start etcd") < titles.index("start kube-apiserver")

@@ -17,8 +17,9 @@ from pathlib import Path
 from rich.console import Console
 
 from fakehw.cluster.errors import ClusterNotFoundError
-from fakehw.cluster.local.actions import Creation, creation_steps
 from fakehw.cluster.local.layout import ClusterLayout
+from fakehw.cluster.local.node_actions import NodeCreation
+from fakehw.cluster.local.plan import creation_steps
 from fakehw.cluster.local.processes import is_running
 from fakehw.cluster.local.state import ClusterState
 from fakehw.cluster.local.teardown import teardown_steps
@@ -71,7 +72,7 @@ class LocalProvider:
             self._down(settings, console)
         state = ClusterState(layout.state_file, settings.name)
         state.save()
-        creation = Creation(layout, console, state)
+        creation = NodeCreation(layout, console, state)
         try:
             run_steps(creation_steps(creation), console)
         except BaseException:
