@@ -413,3 +413,12 @@ def test_steps_may_run_steps_of_their_own() -> None:
              Step("last", lambda: ran.append("last"))]
     assert [r.title for r in run_steps(outer, console)] == ["outer", "last"]
     assert ran == ["inner", "inner", "last"]
+
+
+def test_missing_go_says_how_to_get_it_or_avoid_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    from fakehw.cluster.binaries import toolchain  # noqa: PLC0415
+
+    monkeypatch.setattr(toolchain.shutil, "which", lambda name: None)
+    with pytest.raises(ToolchainError, match="FAKEHW_K8S_BIN_DIR") as error:
+        toolchain.find_go(fallbacks=())
+    assert "Go >= 1.26.0" in str(error.value)

@@ -31,12 +31,14 @@ def parse_go_version(text: str) -> tuple[int, int, int]:
     return int(major), int(minor), int(patch or 0)
 
 
-def find_go(minimum: tuple[int, int, int] = MINIMUM_GO) -> Path:
-    """Return the `go` binary, or explain how to get one recent enough."""
+GO_FALLBACKS = (Path("/usr/local/go/bin/go"),)
+
+
+def find_go(minimum: tuple[int, int, int] = MINIMUM_GO,
+            fallbacks: tuple[Path, ...] = GO_FALLBACKS) -> Path:
+    """Return the `go` binary (PATH, then Go's usual install place), or explain how to get one."""
     wanted = ".".join(map(str, minimum))
-    found = shutil.which("go") or next(
-        (str(p) for p in (Path("/usr/local/go/bin/go"),) if p.exists()), None
-    )
+    found = shutil.which("go") or next((str(p) for p in fallbacks if p.exists()), None)
     if found is None:
         raise ToolchainError(
             f"Go >= {wanted} is needed to build the cluster binaries and `go` is not on PATH; "
