@@ -418,7 +418,7 @@ def test_steps_may_run_steps_of_their_own() -> None:
 def test_missing_go_says_how_to_get_it_or_avoid_it(monkeypatch: pytest.MonkeyPatch) -> None:
     from fakehw.cluster.binaries import toolchain  # noqa: PLC0415
 
-    monkeypatch.setattr(toolchain.shutil, "which", lambda name: None)
+    monkeypatch.setattr("fakehw.cluster.binaries.toolchain.shutil.which", lambda name: None)
     with pytest.raises(ToolchainError, match="FAKEHW_K8S_BIN_DIR") as error:
         toolchain.find_go(fallbacks=())
     assert "Go >= 1.26.0" in str(error.value)
