@@ -19,6 +19,7 @@ through the project's pytest11 entry point. Heavy imports happen inside the fixt
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -42,12 +43,17 @@ OPTIONS = {
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
-    """Register the options in their own group, all prefixed with --fakehw-."""
+    """Register the options in their own group, all prefixed with --fakehw-.
+
+    Safe to run twice (entry-point plugin and a conftest re-exporting this hook).
+    """
     group = parser.getgroup("fakehw-cluster", "fakehw test cluster")
-    for flag, (env, text) in OPTIONS.items():
-        group.addoption(flag, default=None, help=f"{text} [env {env}]")
-    group.addoption("--fakehw-keep-cluster", action="store_true", default=False,
-                    help="leave a cluster this session started running [env FAKEHW_KEEP_CLUSTER]")
+    with contextlib.suppress(ValueError):
+        for flag, (env, text) in OPTIONS.items():
+            group.addoption(flag, default=None, help=f"{text} [env {env}]")
+        group.addoption("--fakehw-keep-cluster", action="store_true", default=False,
+                        help="leave a cluster this session started running "
+                             "[env FAKEHW_KEEP_CLUSTER]")
 
 
 def option(config: pytest.Config, flag: str) -> str | None:
