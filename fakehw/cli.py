@@ -195,6 +195,35 @@ def make_bitstream(interface_id: str, afu_id: str, output: Path) -> None:
     console.print(f"wrote {write_bitstream(output, interface_id, afu_id)}")
 
 
+@main.group()
+def cxl() -> None:
+    """Create and delete regions on emulated CXL memory."""
+
+
+@cxl.command(name="create-region")
+@root_option
+@click.argument("memdev")
+@click.argument("size")
+@explained
+def create_region(root: Path, memdev: str, size: str) -> None:
+    """Carve a RAM region of SIZE (e.g. 512Mi) out of MEMDEV (mem0, cxl0 or its BDF)."""
+    from fakehw.devices import cxl as cxl_kind  # noqa: PLC0415
+
+    click.echo(cxl_kind.create_region(root, memdev, size))
+
+
+@cxl.command(name="delete-region")
+@root_option
+@click.argument("region")
+@explained
+def delete_region(root: Path, region: str) -> None:
+    """Delete REGION with its DAX device and NUMA node (newest region of a memdev first)."""
+    from fakehw.devices import cxl as cxl_kind  # noqa: PLC0415
+
+    cxl_kind.delete_region(root, region)
+    console.print(f"deleted {region}")
+
+
 main.add_command(camera_group)
 main.add_command(cluster_group)
 

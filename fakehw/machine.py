@@ -104,10 +104,14 @@ def unplug(root: Path, name: str) -> list[str]:
                                    f"replug it with 'fakehw replug {record.name}'")
         if record.parent and record.parent in state.unplugged:
             raise DeviceStateError(f"{record.name} went with {record.parent}, already unplugged")
+        if record.parent:
+            raise DeviceStateError(f"{record.name} belongs to {record.parent} and cannot be "
+                                   f"unplugged alone; unplug {record.parent}")
         removed = [*state.children(record.name), record]
         for each in removed:
             _remove(state, each)
             state.unplugged.append(each.name)
+        _after_hotplug(root, state)
         tree_state.save(state)
         return [each.name for each in removed]
 
@@ -139,6 +143,7 @@ def replug(root: Path, name: str) -> list[str]:
         for each in restored:
             _restore(state, each)
             state.unplugged.remove(each.name)
+        _after_hotplug(root, state)
         tree_state.save(state)
         return [each.name for each in restored]
 
@@ -154,6 +159,17 @@ def _restore(state: TreeState, record: DeviceRecord) -> None:
         make_link(root / "dev", link, target)
 
 
+def _after_hotplug(root: Path, state: TreeState) -> None:
+    tree = TreeWriter(root)
+    for kind in KINDS.values():
+        kind.after_hotplug(tree, state)
+
+
+def _kind(record: DeviceRecord) -> DeviceKind:
+    """``gpu-vf`` and ``cxl-region`` records belong to the ``gpu`` and ``cxl`` kinds."""
+    return KINDS[record.kind.split("-")[0]]
+
+
 def set_health(root: Path, name: str, healthy: bool, reason: str = "") -> None:
     """Show a device as failed (or recovered) the way its kernel driver would."""
     with tree_state.locked(root):
@@ -161,8 +177,7 @@ def set_health(root: Path, name: str, healthy: bool, reason: str = "") -> None:
         record = state.find(name)
         if record.name in state.unplugged:
             raise DeviceStateError(f"{record.name} is unplugged; replug it before changing health")
-        kind = KINDS[record.kind.removesuffix("-vf")]
-        kind.show_health(TreeWriter(root), record, healthy, reason or "injected fault")
+        _kind(record).show_health(TreeWriter(root), record, healthy, reason or "injected fault")
         if healthy:
             state.unhealthy.pop(record.name, None)
         else:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Protocol
 
 from fakehw.profiles.model import HardwareProfile
+from fakehw.tree.state import TreeState
 from fakehw.tree.topology import Topology
 from fakehw.tree.writer import DeviceRecord, TreeWriter
 
@@ -23,3 +24,6 @@ class DeviceKind(Protocol):
     def show_health(self, tree: TreeWriter, record: DeviceRecord, healthy: bool,
                     reason: str) -> None:
         """Make the device look failed (or recovered) where its drivers would look."""
+
+    def after_hotplug(self, tree: TreeWriter, state: TreeState) -> None:
+        """Bring shared structures (decoders, NUMA nodes) in line after devices came or went."""

@@ -11,6 +11,7 @@ import uuid
 
 from fakehw.devices.pci import PCIFunction, bdf, write_aer, write_function
 from fakehw.profiles.model import GPU, HardwareProfile
+from fakehw.tree.state import TreeState
 from fakehw.tree.topology import Topology
 from fakehw.tree.writer import DeviceRecord, TreeWriter
 
@@ -158,3 +159,6 @@ class GPUKind:
         if record.attributes.get("driver") in ("i915", "xe") and card:
             tree.attr(f"{record.sysfs}/drm/{card}/error", "" if healthy else
                       f"GPU HANG: ecode 12:1:85dffffb, {reason}")
+
+    def after_hotplug(self, tree: TreeWriter, state: TreeState) -> None:
+        """Nothing outside a GPU's own records changes when it comes or goes."""

@@ -27,6 +27,8 @@ from fakehw.profiles.units import format_bytes, parse_bytes, parse_seconds
 API_VERSION = "fakehw.dev/v1alpha1"
 KIND = "HardwareProfile"
 CXL_GRANULE = 256 * 2**20  # CXL HDM decoders map memory in 256 MiB units
+CXL_DECODERS = 4  # HDM decoders per endpoint, so regions per expander
+CXL_EXPANDERS = 8  # host bridges the CXL window layout leaves room for
 _HEX32 = re.compile(r"^[0-9a-f]{32}$")
 _NAME = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
 _RESOLUTION = re.compile(r"^(\d+)x(\d+)$")
@@ -122,8 +124,14 @@ def _cxl(spec: Fields, numa_nodes: int) -> list[CXLMemory]:
         if sum(regions) > capacity:
             item.fail("regions", f"regions add up to {format_bytes(sum(regions))}, more than "
                       f"the capacity {format_bytes(capacity)}", "shrink the regions")
+        if len(regions) > CXL_DECODERS:
+            item.fail("regions", f"{len(regions)} regions, but an expander has "
+                      f"{CXL_DECODERS} HDM decoders", f"list at most {CXL_DECODERS} regions")
         numa = item.integer("numaNode", 0, 0, numa_nodes - 1)
-        found += [CXLMemory(capacity, numa, tuple(regions))] * item.integer("count", 1, 1, 16)
+        found += [CXLMemory(capacity, numa, tuple(regions))] * item.integer("count", 1, 1, 8)
+    if len(found) > CXL_EXPANDERS:
+        spec.fail("cxlMemory", f"{len(found)} expanders, more than {CXL_EXPANDERS}",
+                  f"use at most {CXL_EXPANDERS} CXL memory expanders per node")
     return found
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import re
 from pathlib import Path
 
 import pytest
@@ -138,13 +137,11 @@ def test_failure_shows_fatal_aer_and_releases_the_memdev(edge_tree: TreeState) -
 @pytest.mark.parametrize(("cxl_memory", "field"), [
     ("[{capacity: 2Gi, regions: [256Mi, 256Mi, 256Mi, 256Mi, 256Mi]}]",
      "spec.cxlMemory[0].regions"),
-    ("[{capacity: 1Gi, count: 9}]", "spec.cxlMemory"),
+    ("[{capacity: 1Gi, count: 5}, {capacity: 1Gi, count: 4}]", "spec.cxlMemory"),
 ])
-def test_profiles_beyond_the_hardware_are_refused(tmp_path: Path, cxl_memory: str,
-                                                  field: str) -> None:
-    profile = profiles.parse(
-        "apiVersion: fakehw.dev/v1alpha1\nkind: HardwareProfile\nmetadata: {name: big}\n"
-        f"spec:\n  cxlMemory: {cxl_memory}\n")
-    with pytest.raises(ProfileError, match=re.escape(field)):
-        machine.up(profile, tmp_path / "hw")
-    assert not (tmp_path / "hw").exists()
+def test_profiles_beyond_the_hardware_are_refused(cxl_memory: str, field: str) -> None:
+    with pytest.raises(ProfileError) as raised:
+        profiles.parse(
+            "apiVersion: fakehw.dev/v1alpha1\nkind: HardwareProfile\nmetadata: {name: big}\n"
+            f"spec:\n  cxlMemory: {cxl_memory}\n")
+    assert raised.value.field == field

@@ -74,6 +74,8 @@ def test_vfs_go_with_their_pf(sriov_tree: TreeState) -> None:
     assert not (root / "sys/bus/pci/devices/0000:01:00.3").exists()
     with pytest.raises(DeviceStateError, match="replug gpu0"):
         machine.replug(root, "gpu0-vf1")
+    with pytest.raises(DeviceStateError, match="already unplugged"):
+        machine.unplug(root, "gpu0")
     machine.replug(root, "gpu0")
     assert snapshot(root) == before
 
@@ -89,6 +91,14 @@ def test_bad_device_operations(edge_tree: TreeState, action: object, error: type
     before = snapshot(root, skip=())
     with pytest.raises(error, match=message):
         action(root)  # type: ignore[operator]
+    assert snapshot(root, skip=()) == before
+
+
+def test_a_vf_cannot_be_unplugged_alone(sriov_tree: TreeState) -> None:
+    root = Path(sriov_tree.root)
+    before = snapshot(root, skip=())
+    with pytest.raises(DeviceStateError, match="unplug gpu2"):
+        machine.unplug(root, "gpu2-vf3")
     assert snapshot(root, skip=()) == before
 
 

@@ -16,6 +16,7 @@ from fakehw.devices.fpga.port import write_port, write_port_errors
 from fakehw.devices.pci import PCIFunction, bdf, write_aer, write_function
 from fakehw.profiles.catalog import FPGA_CLASS
 from fakehw.profiles.model import FPGA, HardwareProfile
+from fakehw.tree.state import TreeState
 from fakehw.tree.topology import Topology
 from fakehw.tree.writer import DeviceRecord, TreeWriter
 
@@ -77,3 +78,6 @@ class FPGAKind:
         write_aer(tree, record.sysfs, fatal=0 if healthy else 1)
         write_fme_errors(tree, layout, catfatal=0 if healthy else CATFATAL_ERROR)
         write_port_errors(tree, layout, errors=0 if healthy else PORT_ERROR)
+
+    def after_hotplug(self, tree: TreeWriter, state: TreeState) -> None:
+        """A card carries all its DFL parts with it; nothing shared needs changing."""
