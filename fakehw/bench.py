@@ -57,7 +57,7 @@ def main(profile: str, node_counts: tuple[int, ...], repeat: int, where: Path | 
     if camera:
         from fakehw.camera.bench import main as camera_bench  # noqa: PLC0415
 
-        camera_bench(standalone_mode=False)
+        camera_bench([])
 
 
 if __name__ == "__main__":

@@ -1,1 +1,1 @@
-"""A pytest plugin and suite that certifies any DRA driver through a real cluster and its sockets."""
+"""A pytest plugin and suite that certifies any DRA driver through a cluster and its sockets."""

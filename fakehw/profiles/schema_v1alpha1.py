@@ -117,7 +117,8 @@ def _cxl(spec: Fields, numa_nodes: int) -> list[CXLMemory]:
         capacity = item.convert("capacity", 0, parse_bytes, fix)
         if capacity <= 0 or capacity % CXL_GRANULE:
             item.fail("capacity", f"{capacity} bytes is not a positive multiple of 256Mi", fix)
-        regions: list[int] = item.convert("regions", [], _region_sizes, "write a list of sizes like [512Mi]")
+        regions: list[int] = item.convert("regions", [], _region_sizes,
+                                          "write a list of sizes like [512Mi]")
         for size in regions:
             if size <= 0 or size % CXL_GRANULE:
                 item.fail("regions", f"region of {size} bytes is not a multiple of 256Mi", fix)
