@@ -18,7 +18,7 @@ from typing import Any
 
 import grpc
 import pytest
-from dra_reference._generated import (
+from dra_kubelet_api._generated import (
     dra_health_v1_pb2,
     dra_health_v1_pb2_grpc,
     dra_health_v1alpha1_pb2,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from dra_reference._generated import (
+from dra_kubelet_api._generated import (
     dra_health_v1_pb2,
     dra_health_v1alpha1_pb2,
     dra_v1_pb2,
@@ -18,7 +18,7 @@ from grpc_tools import protoc
 pytestmark = pytest.mark.unit
 
 KUBELET_APIS = Path.home() / "go/pkg/mod/k8s.io/kubelet@v0.37.2/pkg/apis"
-OURS = Path(__file__).parents[2] / "drivers/dra_reference/protos"
+OURS = Path(__file__).parents[2] / "api/dra_kubelet_api/protos"
 PAIRS = {
     "pluginregistration/v1/api.proto": "pluginregistration_v1.proto",
     "dra/v1/api.proto": "dra_v1.proto",
