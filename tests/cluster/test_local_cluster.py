@@ -251,9 +251,21 @@ def _leftovers(settings: ClusterSettings) -> list[str]:
     return found
 
 
+def _firewall() -> str:
+    """Every iptables and ip6tables rule and chain of the host."""
+    dumps = []
+    for tool in ("iptables", "ip6tables"):
+        for table in ("filter", "nat", "mangle", "raw"):
+            done = subprocess.run([tool, "-t", table, "-S"], capture_output=True, text=True,
+                                  check=False)
+            dumps.append(f"{tool} {table}\n{done.stdout}")
+    return "\n".join(dumps)
+
+
 def test_down_leaves_nothing(scratch_state_dir: Path) -> None:
     settings = _second_cluster(scratch_state_dir)
     provider = LocalProvider()
+    firewall = _firewall()
     status = provider.up(settings, QUIET)
     assert status.running
     assert status.kubeconfig is not None
@@ -264,5 +276,6 @@ def test_down_leaves_nothing(scratch_state_dir: Path) -> None:
 
     assert provider.down(settings, QUIET) is True
     assert _leftovers(settings) == []
+    assert _firewall() == firewall
     assert provider.down(settings, QUIET) is False
     assert not provider.status(settings).running

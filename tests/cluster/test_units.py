@@ -220,6 +220,7 @@ def test_kubelet_config_suits_a_cgroup_v1_host_without_systemd(tmp_path: Path) -
     assert config["cgroupDriver"] == "cgroupfs"
     assert config["cgroupRoot"] == "/fakehw-fakehw-0"
     assert config["failSwapOn"] is False
+    assert config["makeIPTablesUtilChains"] is False
     assert config["imageGCHighThresholdPercent"] == 100
     assert set(config["evictionHard"].values()) == {"0%"}
     assert config["featureGates"] == {"DRAListTypeAttributes": True}

@@ -76,6 +76,9 @@ def kubelet_config(layout: ClusterLayout, node: NodeLayout) -> str:
         "resolvConf": "/etc/resolv.conf",
         "clusterDomain": "cluster.local",
         "serializeImagePulls": False,
+        # Else the kubelet adds KUBE-FIREWALL and canary chains to the host's iptables and
+        # never removes them; nothing here needs them (there is no kube-proxy).
+        "makeIPTablesUtilChains": False,
         "featureGates": dict(layout.settings.feature_gates),
     }
     return yaml.safe_dump(config, sort_keys=False)

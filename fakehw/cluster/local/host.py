@@ -7,7 +7,8 @@ A local cluster touches the kernel in three ways and undoes each on `down`:
 - mounts: kubelet and containerd mount tmpfs, overlay and netns files under the run directory;
   everything mounted below it is unmounted, deepest first.
 - network: one bridge per node with the node's address; no iptables rules are added
-  (no masquerading, no kube-proxy), so pods reach only this host.
+  (no masquerading, no kube-proxy, the kubelet's utility chains turned off), so pods reach
+  only this host.
 """
 
 from __future__ import annotations
