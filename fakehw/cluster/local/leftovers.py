@@ -57,11 +57,24 @@ def remove_cni_results(network_names: Iterable[str]) -> None:
             path.unlink(missing_ok=True)
 
 
+def kubelet_running() -> bool:
+    """True while any kubelet runs on this host (ours or not)."""
+    for entry in Path("/proc").iterdir():
+        with contextlib.suppress(OSError):
+            if entry.name.isdigit() and os.readlink(entry / "exe").endswith("/kubelet"):
+                return True
+    return False
+
+
+def remove_device_plugin_socket() -> None:
+    """The kubelet's device-plugin socket, once no kubelet is left to serve it."""
+    if DEVICE_PLUGIN_SOCKET.is_socket() and not kubelet_running():
+        DEVICE_PLUGIN_SOCKET.unlink(missing_ok=True)
+
+
 def remove_created(paths: Iterable[str]) -> None:
     """Remove directories this cluster created, if nothing else put files in them since."""
     for root in paths:
-        if root == "/var/lib/kubelet" and DEVICE_PLUGIN_SOCKET.is_socket():
-            DEVICE_PLUGIN_SOCKET.unlink(missing_ok=True)
         if not os.path.isdir(root):
             continue
         for directory, _, _ in os.walk(root, topdown=False):

@@ -102,6 +102,7 @@ def remove_host_leftovers(state: ClusterState, run_dir: Path) -> None:
     """What the kubelet and CNI wrote at fixed host paths (see leftovers.py)."""
     leftovers.remove_log_links(run_dir)
     leftovers.remove_cni_results(state.facts.get("cni_networks", []))
+    leftovers.remove_device_plugin_socket()
     leftovers.remove_created(state.facts.get("created_host_paths", []))
 
 
