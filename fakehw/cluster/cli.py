@@ -7,6 +7,7 @@ FAKEHW_FEATURE_GATES, ...), so CI can configure a run without editing commands.
 from __future__ import annotations
 
 import functools
+import json
 import logging
 import sys
 from collections.abc import Callable
@@ -141,11 +142,17 @@ def down(*, name: str, provider: str | None, state_dir: Path | None, verbose: bo
 
 @cluster.command()
 @common_options
+@click.option("--json", "as_json", is_flag=True,
+              help="Machine-readable: kubeconfig, nodes with their kubelet plugin dirs, processes.")
 @reports_errors
-def status(*, name: str, provider: str | None, state_dir: Path | None, verbose: bool) -> None:
-    """Show whether the cluster runs, its nodes and its processes."""
+def status(*, name: str, provider: str | None, state_dir: Path | None, verbose: bool,
+           as_json: bool) -> None:
+    """Show whether the cluster runs, its nodes and its processes (exit 3 if not running)."""
     console = _console()
     result = _provider(provider, console).status(_settings(name, state_dir, verbose))
+    if as_json:
+        click.echo(json.dumps(result.to_json(), indent=2))
+        sys.exit(0 if result.running else 3)
     click.echo(f"cluster {result.name} ({result.provider}): "
                f"{'running' if result.running else 'not running'} - {result.detail}")
     for node in result.nodes:

@@ -30,7 +30,7 @@ import pytest
 
 if TYPE_CHECKING:
     from fakehw.cluster.kubectl import Kubectl
-    from fakehw.cluster.providers.base import ClusterProvider
+    from fakehw.cluster.providers.base import ClusterProvider, NodeInfo
     from fakehw.cluster.settings import ClusterSettings
 
 OPTIONS = {
@@ -73,6 +73,7 @@ class SessionCluster:
     started_here: bool
     settings: ClusterSettings | None = None
     provider: ClusterProvider | None = None
+    nodes: tuple[NodeInfo, ...] = ()
 
 
 def settings_from(config: pytest.Config) -> ClusterSettings:
@@ -121,7 +122,8 @@ def fakehw_cluster(
     if status.kubeconfig is None:
         pytest.fail(f"provider {provider.name} started no reachable cluster: {status.detail}")
     cluster = SessionCluster(status.kubeconfig, _kubectl_for(status.kubeconfig),
-                          started_here=not already, settings=settings, provider=provider)
+                             started_here=not already, settings=settings, provider=provider,
+                             nodes=status.nodes)
     yield cluster
     keep = pytestconfig.getoption("fakehw_keep_cluster", default=False) or os.environ.get(
         "FAKEHW_KEEP_CLUSTER")

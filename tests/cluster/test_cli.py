@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -92,6 +93,17 @@ def test_status_lists_nodes_and_components(fake: type[FakeProvider], tmp_path: P
     assert result.exit_code == 0, result.output
     assert "fakehw-control-plane control-plane 10.244.0.1" in result.output
     assert "etcd: up" in result.output
+
+
+def test_status_json_names_the_kubelet_plugin_dirs(fake: type[FakeProvider],
+                                                   tmp_path: Path) -> None:
+    result = CliRunner().invoke(cluster, ["status", "--json", "--state-dir", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    document = json.loads(result.output[result.output.index("{"):])
+    node = document["nodes"][0]
+    assert node["plugins_registry"] == "/k/plugins_registry"
+    assert node["plugins_dir"] == "/k/plugins"
+    assert document["kubeconfig"] == str(tmp_path / "fakehw" / "kubeconfig")
 
 
 def test_unknown_provider_is_refused() -> None:

@@ -18,13 +18,28 @@ from fakehw.cluster.settings import ClusterSettings
 
 @dataclass(frozen=True)
 class NodeInfo:
-    """One node as a provider sees it."""
+    """One node as a provider sees it; a host-process driver needs the kubelet paths."""
 
     name: str
     role: str
     address: str = ""
     kubelet_dir: str = ""
     hardware_root: str | None = None
+
+    @property
+    def plugins_registry(self) -> str:
+        """Where a kubelet plugin puts its registration socket ("" if not on this host)."""
+        return f"{self.kubelet_dir}/plugins_registry" if self.kubelet_dir else ""
+
+    @property
+    def plugins_dir(self) -> str:
+        """Where a DRA driver puts its service socket (`<plugins_dir>/<driver>/dra.sock`)."""
+        return f"{self.kubelet_dir}/plugins" if self.kubelet_dir else ""
+
+    def to_json(self) -> dict[str, object]:
+        return {"name": self.name, "role": self.role, "address": self.address,
+                "kubelet_dir": self.kubelet_dir, "plugins_registry": self.plugins_registry,
+                "plugins_dir": self.plugins_dir, "hardware_root": self.hardware_root}
 
 
 @dataclass(frozen=True)
@@ -38,6 +53,12 @@ class ClusterStatus:
     nodes: tuple[NodeInfo, ...] = ()
     components: dict[str, bool] = field(default_factory=dict)
     detail: str = ""
+
+    def to_json(self) -> dict[str, object]:
+        return {"name": self.name, "provider": self.provider, "running": self.running,
+                "kubeconfig": str(self.kubeconfig) if self.kubeconfig else None,
+                "nodes": [n.to_json() for n in self.nodes], "components": self.components,
+                "detail": self.detail}
 
 
 @runtime_checkable
