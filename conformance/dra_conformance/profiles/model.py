@@ -1,0 +1,80 @@
+"""What the suite knows about a driver, once its profile is parsed and checked.
+
+The versioned YAML schema (v1alpha1.py) may change shape; these dataclasses are what the
+rest of the suite reads, so a new schema version only needs a new parser.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+from dra_conformance.features import Feature
+
+
+class DeploymentMode(StrEnum):
+    DEPLOYED = "deployed"  # somebody else runs the driver; the suite only looks
+    MANIFESTS = "manifests"  # the suite applies (and later deletes) these manifests
+    COMMAND = "command"  # the suite runs a command that deploys the driver
+
+
+@dataclass(frozen=True)
+class Deployment:
+    mode: DeploymentMode = DeploymentMode.DEPLOYED
+    manifests: tuple[Path, ...] = ()
+    command: tuple[str, ...] = ()
+    undeploy_command: tuple[str, ...] = ()
+    restart_command: tuple[str, ...] = ()  # restarts the driver on the node under test
+    ready_timeout_seconds: float = 120.0
+
+
+@dataclass(frozen=True)
+class Sockets:
+    """Where the kubelet would find the driver; for the socket tier."""
+
+    registration: Path | None = None
+    plugin: Path | None = None
+
+
+@dataclass(frozen=True)
+class Injection:
+    """How to see inside a container that a device was injected."""
+
+    env: tuple[str, ...] = ()  # variables that must be set
+    device_paths: tuple[str, ...] = ()  # paths that must exist
+    check_command: tuple[str, ...] = ()  # must exit 0 inside the container
+    image: str | None = None  # image of the checking container (default: the suite's)
+
+
+@dataclass(frozen=True)
+class ConfigProbe:
+    """How opaque configuration shows: parameters sent, environment expected in the CDI edits.
+
+    ``parameters`` goes into the claim's opaque config as is; ``class_parameters`` (if set) is
+    the DeviceClass's, which the claim's must override.
+    """
+
+    parameters: dict[str, Any]
+    expect_env: dict[str, str]
+    class_parameters: dict[str, Any] | None = None
+    class_expect_env: dict[str, str] | None = None
+
+
+@dataclass(frozen=True)
+class DriverProfile:
+    driver: str
+    version: str = "unknown"
+    device_classes: tuple[str, ...] = ()
+    features: frozenset[Feature] = frozenset()
+    deployment: Deployment = field(default_factory=Deployment)
+    sockets: Sockets = field(default_factory=Sockets)
+    cdi_spec_dirs: tuple[Path, ...] = (Path("/etc/cdi"), Path("/var/run/cdi"))
+    injection: Injection = field(default_factory=Injection)
+    config: ConfigProbe | None = None
+    nodes: tuple[str, ...] = ()  # nodes running the driver (default: every node with slices)
+    source: str = "<built in>"
+
+    def claims(self, feature: Feature) -> bool:
+        return feature in self.features

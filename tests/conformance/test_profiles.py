@@ -1,0 +1,108 @@
+"""Driver profiles: the example files parse, and mistakes are named with their fix."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from dra_conformance import profiles
+from dra_conformance.errors import ProfileError
+from dra_conformance.features import Feature
+from dra_conformance.profiles.model import DeploymentMode
+
+pytestmark = pytest.mark.unit
+
+EXAMPLES = Path(__file__).parents[2] / "conformance/examples"
+HEAD = """apiVersion: conformance.fakehw.dev/v1alpha1
+kind: DriverProfile
+metadata: {name: x}
+spec:
+  driver: {name: gpu.example.com}
+"""
+
+
+@pytest.mark.parametrize("path", sorted(EXAMPLES.glob("*.yaml")), ids=lambda p: p.name)
+def test_every_example_parses(path: Path) -> None:
+    profile = profiles.load(path)
+    assert profile.driver
+    assert profile.source == str(path)
+
+
+def test_reference_example() -> None:
+    profile = profiles.load(EXAMPLES / "reference-driver.yaml")
+    assert profile.driver == "gpu.fakehw.dev"
+    assert profile.device_classes == ("gpu.fakehw.dev",)
+    assert Feature.V1BETA1 in profile.features
+    assert profile.deployment.mode is DeploymentMode.DEPLOYED
+    assert profile.injection.env == ("FAKEHW_GPU_UUID",)
+
+
+def test_example_driver_example_has_commands_and_config() -> None:
+    profile = profiles.load(EXAMPLES / "dra-example-driver.yaml")
+    assert profile.deployment.mode is DeploymentMode.COMMAND
+    assert profile.deployment.restart_command[:2] == ("kubectl", "rollout")
+    assert profile.config is not None
+    assert profile.config.expect_env == {"GPU_DEVICE_0_TIMESLICE_INTERVAL": "Long"}
+
+
+def test_relative_manifests_are_relative_to_the_profile(tmp_path: Path) -> None:
+    path = tmp_path / "p.yaml"
+    path.write_text(HEAD + "  deployment: {mode: manifests, manifests: [deploy/a.yaml]}\n")
+    assert profiles.load(path).deployment.manifests == (tmp_path / "deploy/a.yaml",)
+
+
+def test_minimal_profile_defaults() -> None:
+    profile = profiles.loads(HEAD)
+    assert profile.features == frozenset()
+    assert profile.deployment.mode is DeploymentMode.DEPLOYED
+    assert profile.cdi_spec_dirs == (Path("/etc/cdi"), Path("/var/run/cdi"))
+
+
+@pytest.mark.parametrize(("extra", "field", "words"), [
+    ("  features: [telepathy]\n", "spec.features[0]", "known features"),
+    ("  deviceClasses: [Not_A_Name]\n", "spec.deviceClasses[0]", "DNS subdomain"),
+    ("  deployment: {mode: helm}\n", "spec.deployment.mode", "use one of"),
+    ("  deployment: {mode: command}\n", "spec.deployment.command", "give the command"),
+    ("  deployment: {mode: manifests}\n", "spec.deployment.manifests", "list the YAML"),
+    ("  deployment: {restartCommand: kubectl}\n", "spec.deployment.restartCommand",
+     "list of non-empty strings"),
+    ("  sockets: {plugin: dra.sock}\n", "spec.sockets.plugin", "absolute"),
+    ("  injection: {env: [1BAD]}\n", "spec.injection.env[0]", "environment variable"),
+    ("  injection: {devicePaths: [dev/x]}\n", "spec.injection.devicePaths[0]", "absolute"),
+    ("  config: {parameters: {a: b}}\n", "spec.config.expectEnv", "is empty"),
+    ("  config: {parameters: {a: b}, expectEnv: {A: b}, classParameters: {a: c}}\n",
+     "spec.config.classExpectEnv", "together"),
+    ("  colour: blue\n", "spec.colour", "unknown field"),
+    ("  cdi: {specDirs: [cdi]}\n", "spec.cdi.specDirs[0]", "absolute"),
+])
+def test_mistakes_name_field_and_fix(extra: str, field: str, words: str) -> None:
+    with pytest.raises(ProfileError) as caught:
+        profiles.loads(HEAD + extra, "p.yaml")
+    assert caught.value.field == field
+    assert words in str(caught.value)
+    assert str(caught.value).startswith("p.yaml: ")
+
+
+@pytest.mark.parametrize(("text", "field"), [
+    ("apiVersion: v9\nkind: DriverProfile\n", "apiVersion"),
+    ("apiVersion: conformance.fakehw.dev/v1alpha1\nkind: HardwareProfile\n", "kind"),
+    ("apiVersion: conformance.fakehw.dev/v1alpha1\nkind: DriverProfile\nspec: {}\n",
+     "spec.driver.name"),
+    ("apiVersion: conformance.fakehw.dev/v1alpha1\nkind: DriverProfile\n"
+     "spec: {driver: {name: UPPER}}\n", "spec.driver.name"),
+    (": : :\n", "<document>"),
+])
+def test_broken_documents(text: str, field: str) -> None:
+    with pytest.raises(ProfileError) as caught:
+        profiles.loads(text)
+    assert caught.value.field == field
+
+
+def test_profile_errors_are_value_errors() -> None:
+    with pytest.raises(ValueError, match="unknown field"):
+        profiles.loads(HEAD + "  x: 1\n")
+
+
+def test_unreadable_file(tmp_path: Path) -> None:
+    with pytest.raises(ProfileError, match="cannot be read"):
+        profiles.load(tmp_path / "missing.yaml")
