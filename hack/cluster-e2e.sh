@@ -8,5 +8,6 @@ bash hack/cluster-deps.sh
 python=.venv/bin/python
 [[ -x $python ]] || python=python3
 "$python" -m fakehw.cluster.cli build --component kubernetes --component etcd \
-  --component containerd --component pause --component dra-test-driver
+  --component containerd --component pause --component dra-test-driver \
+  --component fakehw-cdi-plugin
 exec "$python" -m pytest tests/cluster -m cluster -p no:cacheprovider "$@"

@@ -194,7 +194,8 @@ def logs(*, name: str, provider: str | None, state_dir: Path | None, verbose: bo
 @cluster.command()
 @click.option("--force", is_flag=True, help="Rebuild even if the cache is valid.")
 @click.option("--component", "components", multiple=True,
-              type=click.Choice(["kubernetes", "etcd", "containerd", "pause", "dra-test-driver"]),
+              type=click.Choice(["kubernetes", "etcd", "containerd", "pause", "dra-test-driver",
+                                 "fakehw-cdi-plugin"]),
               help="Only these components (repeatable).")
 @reports_errors
 def build(*, force: bool, components: tuple[str, ...]) -> None:

@@ -193,6 +193,96 @@ def test_claim_cdi_edits_reach_the_container(
         kubectl.run(["delete", "deviceclass", "fakehw-test"], check=False)
 
 
+CDI_SPEC = Path("/var/run/cdi/fakehw-cluster-test.json")
+CDI_KIND = "fakehw.example.com/test"
+RESOURCE = "fakehw.io/cdi-test"
+
+
+@pytest.fixture
+def static_cdi_device(fakehw_cluster: SessionCluster, tmp_path: Path) -> Iterator[str]:
+    """A static CDI spec (env, mount) and our device plugin handing it out on the first node."""
+    provider, settings = _local_only(fakehw_cluster)
+    node = provider.nodes(settings)[0]
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    (shared / "hello.txt").write_text("mounted by CDI\n")
+    CDI_SPEC.parent.mkdir(parents=True, exist_ok=True)
+    CDI_SPEC.write_text(json.dumps({
+        "cdiVersion": "0.6.0", "kind": CDI_KIND,
+        "devices": [{"name": "dev0", "containerEdits": {
+            "env": ["FAKEHW_CDI_DEVICE=dev0"],
+            "mounts": [{"hostPath": str(shared), "containerPath": "/fakehw-cdi",
+                        "options": ["ro", "bind"]}]}}],
+        "containerEdits": {"env": ["FAKEHW_CDI_KIND=test"]},
+    }))
+    binary = ensure_binaries(components={"fakehw-cdi-plugin"})["fakehw-cdi-plugin"]
+    sockets = Path(node.kubelet_dir).parent / "cdi-plugin"
+    sockets.mkdir(exist_ok=True)
+    log = ClusterLayout(settings).log("fakehw-cdi-plugin")
+    with log.open("ab") as stream:
+        process = subprocess.Popen(
+            [str(binary), f"--registry-dir={node.plugins_registry}", f"--socket-dir={sockets}",
+             f"--resource={RESOURCE}", f"--cdi-devices={CDI_KIND}=dev0"],
+            stdout=stream, stderr=subprocess.STDOUT)
+    try:
+        _wait_for_allocatable(fakehw_cluster.kubectl, node.name, process, log)
+        yield node.name
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+        CDI_SPEC.unlink(missing_ok=True)
+
+
+def _wait_for_allocatable(kubectl: Kubectl, node: str, process: subprocess.Popen[bytes],
+                          log: Path) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        assert process.poll() is None, f"the device plugin exited:\n{log.read_text()[-2000:]}"
+        allocatable = kubectl.json(["get", "node", node])["status"].get("allocatable", {})
+        if allocatable.get(RESOURCE) not in (None, "0"):
+            return
+        time.sleep(0.5)
+    raise AssertionError(f"{node} never offered {RESOURCE}:\n{log.read_text()[-2000:]}")
+
+
+def test_static_cdi_spec_edits_reach_the_container(
+    fakehw_cluster: SessionCluster, static_cdi_device: str
+) -> None:
+    """kubelet -> device plugin -> CDI device names -> containerd applies the static spec."""
+    kubectl = fakehw_cluster.kubectl
+    pod = json.loads(pod_manifest(
+        "static-cdi", "env | grep ^FAKEHW_CDI | sort; cat /fakehw-cdi/hello.txt",
+        node=static_cdi_device))
+    pod["spec"]["containers"][0]["resources"] = {"limits": {RESOURCE: "1"}}
+    kubectl.apply(json.dumps(pod))
+    try:
+        assert wait_for_phase(kubectl, "static-cdi", {"Succeeded", "Failed"}) == "Succeeded"
+        lines = kubectl.run(["logs", "static-cdi"]).stdout.splitlines()
+        assert lines == ["FAKEHW_CDI_DEVICE=dev0", "FAKEHW_CDI_KIND=test", "mounted by CDI"]
+    finally:
+        kubectl.run(["delete", "pod", "static-cdi", "--wait=true", "--timeout=60s"],
+                    check=False)
+
+
+def test_pod_annotations_do_not_request_cdi_devices(fakehw_cluster: SessionCluster) -> None:
+    """Documents a limit: kubelet 1.37 does not pass pod annotations to the container's CRI
+    annotations, so `cdi.k8s.io/...` on a pod never reaches containerd's CDI injection."""
+    kubectl = fakehw_cluster.kubectl
+    CDI_SPEC.parent.mkdir(parents=True, exist_ok=True)
+    CDI_SPEC.write_text(json.dumps({
+        "cdiVersion": "0.6.0", "kind": CDI_KIND,
+        "devices": [{"name": "dev0", "containerEdits": {"env": ["FAKEHW_CDI_DEVICE=dev0"]}}]}))
+    pod = json.loads(pod_manifest("annotated", "env | grep ^FAKEHW_CDI || echo none"))
+    pod["metadata"]["annotations"] = {"cdi.k8s.io/fakehw": f"{CDI_KIND}=dev0"}
+    kubectl.apply(json.dumps(pod))
+    try:
+        assert wait_for_phase(kubectl, "annotated", {"Succeeded", "Failed"}) == "Succeeded"
+        assert kubectl.run(["logs", "annotated"]).stdout.strip() == "none"
+    finally:
+        kubectl.run(["delete", "pod", "annotated", "--wait=false"], check=False)
+        CDI_SPEC.unlink(missing_ok=True)
+
+
 def test_up_twice_reports_the_running_cluster(fakehw_cluster: SessionCluster) -> None:
     provider, settings = _local_only(fakehw_cluster)
     before = ClusterState.load(ClusterLayout(settings).state_file)

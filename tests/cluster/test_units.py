@@ -119,6 +119,9 @@ def test_cache_entry_hits_only_with_matching_version_and_checksums(tmp_path: Pat
     assert manifest["files"]["etcd"] == hashlib.sha256(b"truncated").hexdigest()
     entry.invalidate()
     assert not entry.is_valid(["etcd"])
+    entry.write_manifest(["etcd"], fingerprint="abc")
+    assert entry.is_valid(["etcd"], "abc")
+    assert not entry.is_valid(["etcd"], "def")
 
 
 def test_cache_dir_comes_from_the_environment() -> None:
@@ -129,8 +132,10 @@ def test_cache_dir_comes_from_the_environment() -> None:
 
 def test_recipes_build_every_binary_and_the_test_driver_only_on_request() -> None:
     built = {r.component: r for r in recipes(Versions())}
-    assert set(built) == {"pause", "etcd", "containerd", "kubernetes", "dra-test-driver"}
+    assert set(built) == {"pause", "etcd", "containerd", "kubernetes", "dra-test-driver",
+                          "fakehw-cdi-plugin"}
     assert built["dra-test-driver"].optional
+    assert built["fakehw-cdi-plugin"].optional
     assert built["kubernetes"].override_env == "FAKEHW_K8S_BIN_DIR"
     assert "kubelet" in built["kubernetes"].binaries
 

@@ -68,7 +68,8 @@ def _build_steps(recipe: Recipe, go: GoTool, entry: CacheEntry, cache_root: Path
         entry.invalidate()
 
     def record() -> None:
-        entry.write_manifest(recipe.binaries, source="built from the Go module proxy")
+        entry.write_manifest(recipe.binaries, source="built from the Go module proxy",
+                             fingerprint=recipe.fingerprint)
 
     return [
         Step(f"prepare {entry.directory}", prepare),
@@ -104,7 +105,7 @@ def ensure_binaries(
         if env.get(recipe.override_env):
             found.paths.update(_from_override(recipe, Path(env[recipe.override_env])))
             found.sources[recipe.component] = env[recipe.override_env]
-        elif not force and entry.is_valid(recipe.binaries):
+        elif not force and entry.is_valid(recipe.binaries, recipe.fingerprint):
             found.sources[recipe.component] = f"cache {entry.directory}"
         else:
             to_build.append((recipe, entry))

@@ -54,13 +54,16 @@ class CacheEntry:
         """The path of one binary of this entry."""
         return self.directory / binary
 
-    def is_valid(self, binaries: Iterable[str]) -> bool:
-        """True when the manifest names this version and every binary matches its checksum."""
+    def is_valid(self, binaries: Iterable[str], fingerprint: str = "") -> bool:
+        """True when the manifest names this version (and source fingerprint, for programs
+        of our own) and every binary matches its checksum."""
         try:
             manifest = json.loads((self.directory / MANIFEST).read_text())
         except (OSError, ValueError):
             return False
         if manifest.get("version") != self.version:
+            return False
+        if manifest.get("fingerprint", "") != fingerprint:
             return False
         files = manifest.get("files", {})
         for name in binaries:

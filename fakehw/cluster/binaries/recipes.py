@@ -6,10 +6,12 @@ containerd: containerd's go.mod has no replace directives, so `go install pkg@ve
 pause:      our own program (pause.py).
 dra-test-driver (optional, only when asked for): upstream's e2e DRA kubelet plugin, used by
             the cluster tests to prove that a claim's CDI edits reach a container.
+fakehw-cdi-plugin (optional): our device plugin that hands out static CDI devices.
 """
 
 from __future__ import annotations
 
+import hashlib
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -17,6 +19,7 @@ from pathlib import Path
 
 from fakehw.cluster.binaries import gomod
 from fakehw.cluster.binaries.cache import CacheEntry
+from fakehw.cluster.binaries.cdiplugin import CDI_PLUGIN, CDI_PLUGIN_MAIN_GO, CDI_PLUGIN_PACKAGE
 from fakehw.cluster.binaries.gotool import GoTool
 from fakehw.cluster.binaries.pause import PAUSE_GO_MOD, PAUSE_MAIN_GO
 from fakehw.cluster.steps import Step
@@ -36,6 +39,12 @@ class Recipe:
     override_env: str
     steps: StepFactory
     optional: bool = False
+    fingerprint: str = ""
+
+
+def fingerprint(source: str) -> str:
+    """Short hash of an embedded program's source: a changed program is rebuilt."""
+    return hashlib.sha256(source.encode()).hexdigest()[:16]
 
 
 def _write_if_changed(path: Path, text: str) -> None:
@@ -70,6 +79,28 @@ def _kubernetes_steps(version: str, staging_version: str) -> StepFactory:
         return [
             *_kubernetes_module(go, src, version, staging_version),
             *(Step(f"build {name} {version}", build(name)) for name in KUBERNETES_BINARIES),
+        ]
+
+    return factory
+
+
+def _cdi_plugin_steps(version: str, staging_version: str) -> StepFactory:
+    """Our small device plugin (cdiplugin.py), built in the Kubernetes wrapper module."""
+
+    def factory(go: GoTool, entry: CacheEntry, src: Path) -> list[Step]:
+        src = src.with_name(f"kubernetes-{version}")
+        main = src / CDI_PLUGIN_PACKAGE / "main.go"
+
+        def write_source() -> None:
+            main.parent.mkdir(parents=True, exist_ok=True)
+            _write_if_changed(main, CDI_PLUGIN_MAIN_GO)
+
+        args = ["build", "-trimpath", "-ldflags", "-s -w", "-o", str(entry.path(CDI_PLUGIN)),
+                CDI_PLUGIN_PACKAGE]
+        return [
+            *_kubernetes_module(go, src, version, staging_version),
+            Step(f"write the {CDI_PLUGIN} source", write_source),
+            Step(f"build {CDI_PLUGIN}", lambda: go.run(args, cwd=src)),
         ]
 
     return factory
@@ -138,13 +169,16 @@ def recipes(versions: Versions) -> list[Recipe]:
     """Every component a local cluster needs, in build order (fastest first)."""
     return [
         Recipe("pause", versions.pause, ("pause",), "FAKEHW_PAUSE_BIN_DIR",
-               _pause_steps(versions.pause)),
+               _pause_steps(versions.pause), fingerprint=fingerprint(PAUSE_MAIN_GO)),
         Recipe("etcd", versions.etcd, ("etcd",), "FAKEHW_ETCD_BIN_DIR",
                _etcd_steps(versions.etcd)),
         Recipe("containerd", versions.containerd, CONTAINERD_BINARIES,
                "FAKEHW_CONTAINERD_BIN_DIR", _containerd_steps(versions.containerd)),
         Recipe("kubernetes", versions.kubernetes, KUBERNETES_BINARIES, "FAKEHW_K8S_BIN_DIR",
                _kubernetes_steps(versions.kubernetes, versions.staging)),
+        Recipe(CDI_PLUGIN, versions.kubernetes, (CDI_PLUGIN,), "FAKEHW_CDI_PLUGIN_DIR",
+               _cdi_plugin_steps(versions.kubernetes, versions.staging), optional=True,
+               fingerprint=fingerprint(CDI_PLUGIN_MAIN_GO)),
         Recipe(DRA_TEST_DRIVER, versions.kubernetes, (DRA_TEST_DRIVER,),
                "FAKEHW_DRA_TEST_DRIVER_DIR",
                _dra_test_driver_steps(versions.kubernetes, versions.staging), optional=True),
