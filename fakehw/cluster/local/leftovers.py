@@ -20,6 +20,8 @@ HOST_PATHS = ("/var/lib/kubelet", "/var/log/containers", "/var/lib/cni", "/run/m
 CONTAINER_LOGS = Path("/var/log/containers")
 CNI_RESULTS = Path("/var/lib/cni/results")
 DEVICE_PLUGIN_SOCKET = Path("/var/lib/kubelet/device-plugins/kubelet.sock")
+# The device manager's allocations; written once a device plugin allocated something.
+DEVICE_CHECKPOINT = Path("/var/lib/kubelet/device-plugins/kubelet_internal_checkpoint")
 
 
 def absent_host_paths() -> list[str]:
@@ -75,6 +77,8 @@ def remove_device_plugin_socket() -> None:
 def remove_created(paths: Iterable[str]) -> None:
     """Remove directories this cluster created, if nothing else put files in them since."""
     for root in paths:
+        if root == "/var/lib/kubelet" and not kubelet_running():
+            DEVICE_CHECKPOINT.unlink(missing_ok=True)
         if not os.path.isdir(root):
             continue
         for directory, _, _ in os.walk(root, topdown=False):
