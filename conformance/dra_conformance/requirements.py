@@ -48,8 +48,8 @@ CATALOGUE: tuple[Requirement, ...] = (
     Requirement("DRA-REG-002", M, SOCK, "supported_versions lists a DRA service the kubelet "
                 "knows (v1.DRAPlugin or v1beta1.DRAPlugin), v1 before v1beta1",
                 "kubelet API"),
-    Requirement("DRA-REG-003", M, SOCK, "NotifyRegistrationStatus is accepted for success and "
-                "for rejection", "kubelet API"),
+    Requirement("DRA-REG-003", M, SOCK, "NotifyRegistrationStatus is accepted for success and a "
+                "rejection leaves the driver serving", "kubelet API"),
     Requirement("DRA-REG-004", M, SOCK, "after its own restart the driver registers again and "
                 "serves the DRA socket it advertises", "contract 1"),
     Requirement("DRA-REG-005", M, CLU, "after a kubelet restart the driver is registered again "

@@ -1,0 +1,184 @@
+"""The suite's fixtures; each one a vendor or a test harness may override by name.
+
+Loaded by the plugin when pytest configures, so they exist wherever the plugin does. A fixture
+that needs something the run was not given (a socket, an API server, a restart command)
+skips with the reason and the option that would supply it: the requirement is then reported
+as "not run", never as passed. Heavy imports stay inside the fixtures.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+from dra_conformance.book import Book
+
+if TYPE_CHECKING:
+    from dra_conformance.cdi import CdiRegistry
+    from dra_conformance.claims.model import DeviceRef
+    from dra_conformance.claims.store import ClaimStore
+    from dra_conformance.kubelet.client import KubeletClient
+    from dra_conformance.profiles.model import DriverProfile
+
+Connect = Callable[[], "KubeletClient"]
+
+
+@pytest.fixture(scope="session")
+def dra_book(pytestconfig: pytest.Config) -> Book:
+    return pytestconfig.stash[_book_key()]
+
+
+@pytest.fixture(scope="session")
+def dra_profile(dra_book: Book) -> DriverProfile:
+    """The driver under test, from --dra-profile or --dra-driver."""
+    if dra_book.profile is None:
+        pytest.skip("no driver given: pass --dra-profile (or --dra-driver)")
+    return dra_book.profile
+
+
+@pytest.fixture(scope="session")
+def dra_api_client(dra_book: Book) -> Any:
+    """A kubernetes ApiClient for --dra-kubeconfig."""
+    kubeconfig = dra_book.settings.kubeconfig
+    if kubeconfig is None:
+        pytest.skip("needs an API server: pass --dra-kubeconfig")
+    from kubernetes import config  # noqa: PLC0415
+
+    return config.new_client_from_config(  # type: ignore[no-untyped-call]
+        config_file=str(kubeconfig))
+
+
+@pytest.fixture(scope="session")
+def dra_node(dra_book: Book, dra_profile: DriverProfile) -> str | None:
+    """The node whose kubelet the socket tier plays (None: not known)."""
+    return dra_book.settings.node or (dra_profile.nodes[0] if dra_profile.nodes else None)
+
+
+@pytest.fixture(scope="session")
+def dra_device_class(dra_profile: DriverProfile) -> str:
+    return dra_profile.device_classes[0] if dra_profile.device_classes else dra_profile.driver
+
+
+@pytest.fixture(scope="session")
+def dra_registration_path(dra_book: Book, dra_profile: DriverProfile) -> Path:
+    """The registration socket, or the plugins_registry directory holding it."""
+    path = dra_book.settings.registration_socket or dra_profile.sockets.registration
+    if path is None:
+        pytest.skip("socket tier: pass --dra-registration-socket (a socket or the "
+                    "plugins_registry directory) or set spec.sockets.registration")
+    return path
+
+
+@pytest.fixture
+def dra_connect(dra_book: Book, dra_profile: DriverProfile,
+                dra_registration_path: Path) -> Iterator[Connect]:
+    """Connects to the driver as the plugin watcher would find it now; closes on teardown."""
+    from dra_conformance.kubelet.client import KubeletClient  # noqa: PLC0415
+    from dra_conformance.kubelet.discovery import find_registration_socket  # noqa: PLC0415
+
+    opened: list[KubeletClient] = []
+    plugin = dra_book.settings.plugin_socket or dra_profile.sockets.plugin
+
+    def connect() -> KubeletClient:
+        socket = find_registration_socket(dra_registration_path, dra_profile.driver,
+                                          timeout=dra_profile.deployment.ready_timeout_seconds)
+        if socket is None:
+            pytest.fail(f"no registration socket at {dra_registration_path} answers GetInfo "
+                        f"as {dra_profile.driver}")
+        client = KubeletClient(socket, plugin)
+        opened.append(client)
+        return client
+
+    yield connect
+    for client in opened:
+        client.close()
+
+
+@pytest.fixture
+def dra_kubelet(dra_connect: Connect) -> KubeletClient:
+    """The kubelet's side of the driver's sockets."""
+    return dra_connect()
+
+
+@pytest.fixture
+def dra_restart(pytestconfig: pytest.Config, dra_profile: DriverProfile) -> Callable[[], None]:
+    """Restarts the driver (the profile's restartCommand); reconnect with dra_connect."""
+    supplied = pytestconfig.hook.pytest_dra_restart(config=pytestconfig, profile=dra_profile)
+    if supplied is not None:
+        return supplied  # type: ignore[no-any-return]
+    command = dra_profile.deployment.restart_command
+    if not command:
+        pytest.skip("needs a way to restart the driver: set spec.deployment.restartCommand")
+    from dra_conformance import driver_control  # noqa: PLC0415
+
+    def restart() -> None:
+        driver_control.run(command, "restarting the driver",
+                           dra_profile.deployment.ready_timeout_seconds)
+    return restart
+
+
+@pytest.fixture
+def dra_claims(request: pytest.FixtureRequest, dra_book: Book, dra_profile: DriverProfile,
+               dra_device_class: str, dra_node: str | None) -> Iterator[ClaimStore]:
+    """Allocated ResourceClaims where the driver reads them (an API server by default)."""
+    config = request.config
+    store = config.hook.pytest_dra_claim_store(config=config, profile=dra_profile)
+    if store is None:
+        from dra_conformance.claims.apiserver import ApiServerClaimStore  # noqa: PLC0415
+
+        if dra_book.settings.kubeconfig is None:
+            pytest.skip("socket tier: claims must live in an API server the driver reads: "
+                        "pass --dra-kubeconfig (or implement pytest_dra_claim_store)")
+        store = ApiServerClaimStore(request.getfixturevalue("dra_api_client"),
+                                    device_class=dra_device_class, node=dra_node)
+    yield store
+    store.close()
+
+
+@pytest.fixture(scope="session")
+def dra_devices(request: pytest.FixtureRequest, pytestconfig: pytest.Config,
+                dra_profile: DriverProfile, dra_node: str | None) -> tuple[DeviceRef, ...]:
+    """Devices the driver publishes on the node under test, to put into allocations."""
+    found = pytestconfig.hook.pytest_dra_devices(config=pytestconfig, profile=dra_profile,
+                                                 node=dra_node)
+    if found is None:
+        from dra_conformance import slices  # noqa: PLC0415
+
+        api_client = request.getfixturevalue("dra_api_client")
+        found = slices.devices(slices.fetch(api_client, dra_profile.driver), dra_node)
+    if not found:
+        pytest.skip(f"the driver publishes no devices on node {dra_node or '(any)'}")
+    return tuple(found)
+
+
+def _book_key() -> pytest.StashKey[Book]:
+    from dra_conformance.plugin import BOOK  # noqa: PLC0415
+
+    return BOOK
+
+
+@pytest.fixture
+def dra_cdi(dra_profile: DriverProfile) -> CdiRegistry:
+    """The node's CDI specs, if their directories are visible from here."""
+    from dra_conformance.cdi import CdiRegistry  # noqa: PLC0415
+
+    registry = CdiRegistry(dra_profile.cdi_spec_dirs)
+    if not registry.visible():
+        pytest.skip("the CDI spec directories "
+                    f"{', '.join(map(str, dra_profile.cdi_spec_dirs))} are not visible here; "
+                    "run on the node or set spec.cdi.specDirs")
+    return registry
+
+
+@pytest.fixture
+def dra_evidence(request: pytest.FixtureRequest, dra_book: Book) -> Callable[[str], None]:
+    """Adds a line of evidence to the report for the requirements this test proves."""
+    record = dra_book.records.get(request.node.nodeid)
+
+    def add(text: str) -> None:
+        if record is not None:
+            record.evidence.append(text)
+    return add

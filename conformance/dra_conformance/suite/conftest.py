@@ -1,0 +1,54 @@
+"""Fixtures local to the suite's tests: one object bundling what a socket test needs."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+
+import pytest
+
+from dra_conformance.claims.model import ClaimRef, DeviceRef, OpaqueConfig
+from dra_conformance.claims.store import ClaimStore
+from dra_conformance.kubelet.client import KubeletClient, PrepareResult
+from dra_conformance.profiles.model import DriverProfile
+from dra_conformance.suite import kit
+
+
+@dataclass
+class SocketTier:
+    """The kubelet's client, the claim store, the devices; prepared claims are undone."""
+
+    kubelet: KubeletClient
+    claims: ClaimStore
+    devices: tuple[DeviceRef, ...]
+    profile: DriverProfile
+    evidence: Callable[[str], None]
+    prepared: list[ClaimRef] = field(default_factory=list)
+
+    @property
+    def driver(self) -> str:
+        return self.profile.driver
+
+    def claim(self, devices: Sequence[DeviceRef] | None = None, *, prefix: str = "c",
+              configs: Sequence[OpaqueConfig] = (), share_id: str | None = None) -> ClaimRef:
+        """A new claim allocated ``devices`` (default: the first device)."""
+        return self.claims.create(kit.allocated(
+            self.driver, self.devices[:1] if devices is None else devices, prefix=prefix,
+            configs=configs, share_id=share_id))
+
+    def prepare(self, ref: ClaimRef, version: str = "v1") -> PrepareResult:
+        """Prepare one claim (undone at teardown); fails if the claim has no answer."""
+        self.prepared.append(ref)
+        answer = self.kubelet.prepare([ref], version)
+        assert ref.uid in answer, f"the answer has no entry for claim {ref}: {sorted(answer)}"  # noqa: S101
+        return answer[ref.uid]
+
+
+@pytest.fixture
+def sock(dra_kubelet: KubeletClient, dra_claims: ClaimStore,
+         dra_devices: tuple[DeviceRef, ...], dra_profile: DriverProfile,
+         dra_evidence: Callable[[str], None]) -> Iterator[SocketTier]:
+    tier = SocketTier(dra_kubelet, dra_claims, dra_devices, dra_profile, dra_evidence)
+    yield tier
+    if tier.prepared:
+        tier.kubelet.unprepare(tier.prepared)  # restart tests swap in a new client

@@ -1,0 +1,81 @@
+"""Fixtures for the suite's own tests: pytester, and the reference driver running in-process.
+
+pytester is enabled here rather than project-wide (it is a plugin pytest ships but does not
+load by default).
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from dra_conformance import plugin as suite_plugin
+
+from tests.conformance import harness_plugin
+from tests.conformance.harness import Harness
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if not config.pluginmanager.has_plugin("pytester"):
+        config.pluginmanager.import_plugin("pytester")
+
+
+@pytest.fixture
+def reference() -> Iterator[Harness]:
+    running = Harness().start()
+    harness_plugin.CURRENT[:] = [running]
+    yield running
+    harness_plugin.CURRENT.clear()
+    running.close()
+
+
+def plugins() -> list[object]:
+    """The suite's plugin unless its installed entry point already loads it, and the harness.
+
+    Passed as objects, not ``-p`` names: ``-p`` would warn (an error here) that an already
+    imported module cannot be assertion-rewritten.
+    """
+    loaded = any(ep.value.startswith("dra_conformance.plugin")
+                 for ep in importlib.metadata.entry_points(group="pytest11"))
+    found: list[object] = [] if loaded else [suite_plugin]
+    return [*found, harness_plugin]
+
+
+@dataclass
+class SuiteRun:
+    result: pytest.RunResult
+    report_dir: Path
+
+    @property
+    def report(self) -> dict[str, Any]:
+        loaded: dict[str, Any] = json.loads((self.report_dir / "report.json").read_text())
+        return loaded
+
+    def verdicts(self) -> dict[str, str]:
+        return {r["id"]: r["verdict"] for r in self.report["requirements"]}
+
+    def evidence(self, rid: str) -> list[str]:
+        return next(r["evidence"] for r in self.report["requirements"] if r["id"] == rid)
+
+
+def run_suite(pytester: pytest.Pytester, harness: Harness, *args: str,
+              profile: str | None = None, tier: str = "socket") -> SuiteRun:
+    """Run the installed suite in-process against ``harness``; results in ``report/``."""
+    (pytester.path / "pytest.ini").write_text("[pytest]\naddopts = --strict-markers\n"
+                                             "filterwarnings = error\n")
+    profile_path = pytester.path / "profile.yaml"
+    profile_path.write_text(profile or harness.profile_yaml())
+    report_dir = pytester.path / "report"
+    result = pytester.runpytest_inprocess(
+        "-c", str(pytester.path / "pytest.ini"), "--rootdir", str(pytester.path),
+        "-p", "no:cacheprovider",
+        "--pyargs", "dra_conformance.suite", "-m", tier,
+        "--dra-profile", str(profile_path), "--dra-registration-socket", str(harness.registry),
+        "--dra-report-dir", str(report_dir), "--dra-hypothesis-profile", "dev", *args,
+        plugins=plugins())
+    return SuiteRun(result, report_dir)
