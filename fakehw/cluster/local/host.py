@@ -85,11 +85,6 @@ def cgroup_mounts() -> list[Path]:
     return mounts
 
 
-def is_cgroup_v1() -> bool:
-    """True on a v1 or hybrid host (a v1 memory controller is mounted)."""
-    return any(m.name == "memory" or "memory" in m.name.split(",") for m in cgroup_mounts())
-
-
 def create_cgroup_root(name: str) -> list[str]:
     """Create `/<name>` in every hierarchy, with cpuset values copied from the parent."""
     created = []

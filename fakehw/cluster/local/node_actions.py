@@ -23,7 +23,6 @@ def _node_ready(kubectl: Kubectl, name: str) -> bool:
     return done.returncode == 0 and done.stdout.strip() == "True"
 
 
-
 class NodeCreation(Creation):
     """`Creation` plus the steps that make and wait for nodes."""
 
@@ -44,8 +43,7 @@ class NodeCreation(Creation):
         (node.cni_conf_dir / "10-fakehw.conflist").write_text(configs.cni_conflist(node))
 
     def create_cgroups(self, node: NodeLayout) -> None:
-        if not host.is_cgroup_v1():
-            self.console.print("[dim]cgroup v2 host: failCgroupV1 is irrelevant here[/]")
+        """The kubelet's cgroupRoot must exist in every hierarchy before it starts."""
         self.state.cgroups.append(node.cgroup_root)
         self.state.save()
         host.create_cgroup_root(node.cgroup_root)
