@@ -64,7 +64,8 @@ class SuiteRun:
 
 
 def run_suite(pytester: pytest.Pytester, harness: Harness, *args: str,
-              profile: str | None = None, tier: str = "socket") -> SuiteRun:
+              profile: str | None = None, tier: str = "socket",
+              registration: Path | None = None) -> SuiteRun:
     """Run the installed suite in-process against ``harness``; results in ``report/``."""
     (pytester.path / "pytest.ini").write_text("[pytest]\naddopts = --strict-markers\n"
                                              "filterwarnings = error\n")
@@ -75,7 +76,8 @@ def run_suite(pytester: pytest.Pytester, harness: Harness, *args: str,
         "-c", str(pytester.path / "pytest.ini"), "--rootdir", str(pytester.path),
         "-p", "no:cacheprovider",
         "--pyargs", "dra_conformance.suite", "-m", tier,
-        "--dra-profile", str(profile_path), "--dra-registration-socket", str(harness.registry),
+        "--dra-profile", str(profile_path),
+        "--dra-registration-socket", str(registration or harness.registry),
         "--dra-report-dir", str(report_dir), "--dra-hypothesis-profile", "dev", *args,
         plugins=plugins())
     return SuiteRun(result, report_dir)

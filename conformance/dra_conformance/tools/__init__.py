@@ -1,0 +1,1 @@
+"""Tools around the suite: ``proxy`` puts a deliberately broken driver in front of a good one."""
