@@ -1,0 +1,87 @@
+"""The command line: ``python -m dra_conformance certify ...`` (later also ``fakehw certify``).
+
+Every option is also an environment variable with the DRA_ prefix (click's auto_envvar_prefix:
+``--kubeconfig`` is DRA_CERTIFY_KUBECONFIG), so CI can configure a run without flags.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from dra_conformance import certify as runner
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+
+@click.group(context_settings={"auto_envvar_prefix": "DRA", "show_default": True})
+def main() -> None:
+    """Conformance suite for Kubernetes DRA drivers."""
+
+
+@main.command()
+@click.option("--driver-profile", "profile", type=click.Path(exists=True, dir_okay=False,
+              path_type=Path), required=True, help="DriverProfile YAML of the driver")
+@click.option("--kubeconfig", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="cluster to certify on (socket tier: the API server holding claims)")
+@click.option("--registration-socket", type=click.Path(path_type=Path),
+              help="registration socket or plugins_registry directory (socket tier)")
+@click.option("--node", help="node whose kubelet the socket tier plays")
+@click.option("--fakehw-root", type=click.Path(path_type=Path),
+              help="fakehw hardware root the driver runs on (ground truth, faults)")
+@click.option("--report-dir", type=click.Path(file_okay=False, path_type=Path),
+              default=Path("conformance-results"), help="where results are written")
+@click.option("--tier", type=click.Choice(["all", "socket", "cluster"]), default="all")
+@click.option("--hypothesis-profile", type=click.Choice(["ci", "thorough", "dev"]),
+              default="ci")
+@click.option("--seed", type=int, help="hypothesis seed (default: a random one, reported)")
+@click.argument("pytest_args", nargs=-1, type=click.UNPROCESSED)
+def certify(pytest_args: tuple[str, ...], **options: Any) -> None:
+    """Run the suite against a driver and write junit_01.xml, e2e.log and the report.
+
+    Exits 0 only when every applicable MUST requirement passed. Extra arguments after
+    ``--`` go to pytest.
+    """
+    from rich.console import Console  # noqa: PLC0415
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn  # noqa: PLC0415
+
+    console = Console(stderr=True)
+    options["profile"] = options["profile"].resolve()
+    options["report_dir"] = options["report_dir"].resolve()
+    run = runner.Run(**options, extra=pytest_args)
+    seed = run.seed
+    run.report_dir.mkdir(parents=True, exist_ok=True)
+    (run.report_dir / "pytest.ini").write_text(runner.INI)
+    total = runner.count_tests(run, seed or 0)
+    child, used_seed, output = runner.start(run)
+    with Progress(TextColumn("[bold]certifying[/]"), BarColumn(), MofNCompleteColumn(),
+                  TextColumn("{task.description}"), console=console) as progress:
+        task = progress.add_task(f"seed {used_seed}", total=total or None)
+        runner.wait(child, lambda: progress.update(
+            task, completed=runner.finished_tests(run.report_dir)))
+        progress.update(task, completed=runner.finished_tests(run.report_dir))
+    report = runner.load_report(run.report_dir)
+    if report is None:
+        console.print(f"[red]the suite wrote no report; its output is in {output}[/]")
+        raise SystemExit(2)
+    _summary(console, report, run.report_dir)
+    raise SystemExit(0 if report.get("certified") else 1)
+
+
+def _summary(console: Console, report: dict[str, Any], report_dir: Path) -> None:
+    from rich.table import Table  # noqa: PLC0415
+
+    table = Table("requirement", "level", "verdict", "evidence", title="DRA conformance")
+    colours = {"passed": "green", "failed": "red", "not run": "yellow",
+               "not applicable": "dim"}
+    for item in report.get("requirements", []):
+        verdict = str(item["verdict"])
+        evidence = "; ".join(item["evidence"])[:100]
+        table.add_row(item["id"], item["level"], f"[{colours[verdict]}]{verdict}[/]", evidence)
+    console.print(table)
+    console.print(f"counts: {report.get('counts')}")
+    verdict = "[green]CERTIFIED[/]" if report.get("certified") else "[red]NOT CERTIFIED[/]"
+    console.print(f"{verdict}: report in {report_dir / 'report.md'} and report.html")
