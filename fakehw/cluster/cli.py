@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 import click
 from rich.console import Console
 
+from fakehw import profiles
 from fakehw.cluster import providers
 from fakehw.cluster.binaries import ensure_binaries
 from fakehw.cluster.errors import ClusterConfigError
@@ -26,7 +27,7 @@ from fakehw.cluster.settings import (
     parse_feature_gates,
     parse_runtime_config,
 )
-from fakehw.errors import ClusterError
+from fakehw.errors import ClusterError, FakeHWError
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -77,6 +78,21 @@ def _hardware_roots(values: tuple[str, ...]) -> dict[int, Path]:
     return roots
 
 
+def _hardware_profiles(values: tuple[str, ...], nodes: int) -> dict[int, str]:
+    """``edge-node`` for every node, or ``1=numa-mixed`` for one; checked before anything."""
+    chosen: dict[int, str] = {}
+    for value in values:
+        index, sep, name = value.partition("=")
+        targets = [int(index)] if sep and index.isdigit() else list(range(nodes))
+        profile = name if sep and index.isdigit() else value
+        try:
+            profiles.load(profile)
+        except FakeHWError as error:
+            raise ClusterConfigError(f"--hardware-profile {value}: {error}") from None
+        chosen.update(dict.fromkeys(targets, profile))
+    return chosen
+
+
 def _settings(name: str, state_dir: Path | None, verbose: bool, **extra: Any) -> ClusterSettings:
     if verbose:
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
@@ -114,10 +130,15 @@ def cluster() -> None:
 @click.option("--hardware-root", multiple=True, envvar="FAKEHW_HARDWARE_ROOT",
               help="[INDEX=]PATH of a node's fake-hardware tree, given to its kubelet and "
                    "containerd as FAKEHW_HARDWARE_ROOT; repeatable [env FAKEHW_HARDWARE_ROOT].")
+@click.option("--hardware-profile", multiple=True, envvar="FAKEHW_HARDWARE_PROFILE",
+              help="[INDEX=]PROFILE: fakehw materializes this hardware profile for the node "
+                   "(every node when no INDEX); its cameras run once per cluster; repeatable "
+                   "[env FAKEHW_HARDWARE_PROFILE].")
 @reports_errors
 def up(*, name: str, provider: str | None, state_dir: Path | None, verbose: bool, nodes: int,
        feature_gates: str, runtime_config: str, apiserver_port: int, etcd_port: int,
-       kubelet_port: int, hardware_root: tuple[str, ...]) -> None:
+       kubelet_port: int, hardware_root: tuple[str, ...],
+       hardware_profile: tuple[str, ...]) -> None:
     """Create a cluster, or report the one already running under that name."""
     console = _console()
     settings = _settings(
@@ -126,6 +147,7 @@ def up(*, name: str, provider: str | None, state_dir: Path | None, verbose: bool
         runtime_config=parse_runtime_config(runtime_config),
         apiserver_port=apiserver_port, etcd_port=etcd_port, kubelet_port=kubelet_port,
         hardware_roots=_hardware_roots(hardware_root),
+        hardware_profiles=_hardware_profiles(hardware_profile, nodes),
     )
     status = _provider(provider, console).up(settings, console)
     click.echo(str(status.kubeconfig))

@@ -89,6 +89,7 @@ class ClusterSettings:
     service_subnet: str = "10.96.0.0/16"
     cdi_spec_dirs: tuple[str, ...] = ("/etc/cdi", "/var/run/cdi")
     hardware_roots: Mapping[int, Path] = field(default_factory=dict)
+    hardware_profiles: Mapping[int, str] = field(default_factory=dict)
     versions: Versions = field(default_factory=Versions)
     verbose: bool = False
 
@@ -103,9 +104,14 @@ class ClusterSettings:
         for purpose, port in self.ports().items():
             if not 1 <= port <= 65535:
                 raise ClusterConfigError(f"{purpose} port {port} is not between 1 and 65535")
-        unknown = [i for i in self.hardware_roots if not 0 <= i < self.nodes]
+        unknown = [i for i in (*self.hardware_roots, *self.hardware_profiles)
+                   if not 0 <= i < self.nodes]
         if unknown:
-            raise ClusterConfigError(f"hardware roots given for nodes {unknown} beyond --nodes")
+            raise ClusterConfigError(f"hardware given for nodes {unknown} beyond --nodes")
+        both = sorted(set(self.hardware_roots) & set(self.hardware_profiles))
+        if both:
+            raise ClusterConfigError(f"nodes {both} have both --hardware-root and "
+                                     "--hardware-profile; give each node one of them")
 
     @property
     def run_dir(self) -> Path:

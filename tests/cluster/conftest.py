@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
 import pytest
 
@@ -31,14 +30,13 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 @pytest.fixture(scope="session")
 def fakehw_cluster_settings(pytestconfig: pytest.Config) -> ClusterSettings:
-    """Two nodes unless told otherwise (every test also covers a worker node); the worker
-    gets a hardware root."""
+    """Two nodes unless told otherwise (every test also covers a worker node), each with its
+    own fake hardware: the edge node (with the camera) and a two-socket mixed node."""
     settings = settings_from(pytestconfig)
     if os.environ.get("FAKEHW_NODES") or pytestconfig.getoption("fakehw_nodes", default=None):
         return settings
     return ClusterSettings(name=settings.name, nodes=2, feature_gates=settings.feature_gates,
-                           hardware_roots={1: HARDWARE_ROOT})
+                           hardware_profiles=HARDWARE_PROFILES)
 
 
-# Only handed to the worker's processes; the hardware tree writer lives elsewhere.
-HARDWARE_ROOT = Path("/tmp/fakehw-test-hardware/worker")
+HARDWARE_PROFILES = {0: "edge-node", 1: "numa-mixed"}

@@ -69,6 +69,25 @@ def test_up_passes_flags_and_says_which_provider(fake: type[FakeProvider], tmp_p
     assert result.output.strip().endswith(str(tmp_path / "fakehw" / "kubeconfig"))
 
 
+def test_hardware_profiles_per_node_or_for_all(fake: type[FakeProvider], tmp_path: Path) -> None:
+    result = CliRunner().invoke(cluster, [
+        "up", "--nodes", "3", "--state-dir", str(tmp_path), "--hardware-profile", "edge-node",
+        "--hardware-profile", "2=numa-mixed"])
+    assert result.exit_code == 0, result.output
+    assert fake.seen[-1].hardware_profiles == {0: "edge-node", 1: "edge-node", 2: "numa-mixed"}
+
+
+def test_an_unknown_hardware_profile_fails_before_anything(fake: type[FakeProvider],
+                                                           tmp_path: Path) -> None:
+    result = CliRunner().invoke(cluster, [
+        "up", "--state-dir", str(tmp_path), "--hardware-profile", "0=no-such-node"])
+    assert result.exit_code == 1
+    assert "--hardware-profile 0=no-such-node" in result.output
+    assert "edge-node" in result.output
+    assert fake.seen == []
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_flags_also_come_from_fakehw_environment(fake: type[FakeProvider], tmp_path: Path) -> None:
     env = {"FAKEHW_NODES": "3", "FAKEHW_CLUSTER_NAME": "ci", "FAKEHW_STATE_DIR": str(tmp_path),
            "FAKEHW_APISERVER_PORT": "7443"}

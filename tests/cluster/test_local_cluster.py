@@ -24,6 +24,7 @@ from fakehw.cluster.providers.local import LocalProvider
 from fakehw.cluster.pytest_fixtures import SessionCluster
 from fakehw.cluster.settings import ClusterSettings
 from fakehw.cluster.versions import CONTAINERD, KUBERNETES
+from fakehw.tree import state as tree_state
 from tests.cluster.helpers import (
     mounts_mentioning,
     pod_manifest,
@@ -103,11 +104,17 @@ def test_pod_runs_to_completion_on_every_node(fakehw_cluster: SessionCluster) ->
 
 def test_hardware_root_reaches_the_nodes_processes(fakehw_cluster: SessionCluster) -> None:
     provider, settings = _local_only(fakehw_cluster)
-    state = ClusterState.load(ClusterLayout(settings).state_file)
+    layout = ClusterLayout(settings)
+    state = ClusterState.load(layout.state_file)
     assert state is not None
     for index, node in enumerate(provider.nodes(settings)):
-        expected = settings.hardware_roots.get(index)
+        expected = layout.nodes[index].hardware_root
         assert node.hardware_root == (str(expected) if expected else None)
+        if index in settings.hardware_profiles:
+            assert expected is not None
+            tree = tree_state.load(expected)
+            assert tree.node_name == node.name
+            assert (expected / "sys/bus/pci/devices").iterdir(), "the node has PCI devices"
         for name in (f"kubelet-{index}", f"containerd-{index}"):
             record = state.process(name)
             assert record is not None

@@ -104,7 +104,9 @@ class NodeLayout:
 
     @property
     def hardware_root(self) -> Path | None:
-        """The fake-hardware tree given for this node, if any."""
+        """The node's fake-hardware tree: one given, or one `up` makes from a profile."""
+        if self.index in self.settings.hardware_profiles:
+            return self.root / "hardware"
         return self.settings.hardware_roots.get(self.index)
 
 

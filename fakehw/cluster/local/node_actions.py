@@ -7,6 +7,7 @@ import subprocess
 from functools import partial
 from pathlib import Path
 
+from fakehw import profiles, runtime
 from fakehw.cluster.errors import ClusterError, ComponentError, HostError
 from fakehw.cluster.images import pause_image, workload_image, write_oci_archive
 from fakehw.cluster.kubectl import Kubectl
@@ -33,6 +34,15 @@ class NodeCreation(Creation):
         if node.hardware_root is not None:
             env["FAKEHW_HARDWARE_ROOT"] = str(node.hardware_root)
         return env
+
+    def create_hardware(self, node: NodeLayout, with_cameras: bool) -> None:
+        """Materialize the node's hardware profile; its cameras run once per cluster, on the
+        first node whose profile has any, since they sit on the network, not in a node."""
+        root = node.root / "hardware"
+        self.state.facts.setdefault("hardware_trees", []).append(str(root))
+        self.state.save()
+        profile = profiles.load(self.layout.settings.hardware_profiles[node.index])
+        runtime.up(profile, root, node.name, cameras=with_cameras)
 
     def create_network(self, node: NodeLayout) -> None:
         self.state.bridges.append(node.bridge)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functools import partial
 
+from fakehw import profiles
 from fakehw.cluster.local.node_actions import NodeCreation
 from fakehw.cluster.steps import Step
 
@@ -20,7 +21,15 @@ def creation_steps(c: NodeCreation) -> list[Step]:
         Step("write kubeconfigs", c.write_kubeconfigs),
         Step("write the pause and workload images", c.write_images),
     ]
+    camera_node = next((n.index for n in nodes if n.index in c.layout.settings.hardware_profiles
+                        and profiles.load(c.layout.settings.hardware_profiles[n.index]).cameras),
+                       None)
     for node in nodes:
+        if node.index in c.layout.settings.hardware_profiles:
+            steps.append(Step(
+                f"{node.name}: fake hardware "
+                f"{c.layout.settings.hardware_profiles[node.index]} at {node.hardware_root}",
+                partial(c.create_hardware, node, node.index == camera_node)))
         steps += [
             Step(f"{node.name}: create bridge {node.bridge} ({node.node_ip})",
                  partial(c.create_network, node)),

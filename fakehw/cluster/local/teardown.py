@@ -14,6 +14,7 @@ import subprocess
 from collections.abc import Sequence
 from pathlib import Path
 
+from fakehw import machine
 from fakehw.cluster.local import host, leftovers
 from fakehw.cluster.local.processes import ProcessRecord, kill_pids, pids_of_executable, stop
 from fakehw.cluster.local.state import ClusterState
@@ -106,6 +107,11 @@ def remove_host_leftovers(state: ClusterState, run_dir: Path) -> None:
     leftovers.remove_created(state.facts.get("created_host_paths", []))
 
 
+def remove_hardware(state: ClusterState) -> None:
+    for root in state.facts.get("hardware_trees", []):
+        machine.down(Path(root))
+
+
 def teardown_steps(state: ClusterState, run_dir: Path) -> list[Step]:
     """The ordered steps of `down`."""
     kubelets = _by_prefix(state, "kubelet-")
@@ -115,6 +121,7 @@ def teardown_steps(state: ClusterState, run_dir: Path) -> list[Step]:
         Step("remove containers", lambda: remove_containers(state)),
         Step("stop containerd and the control plane", lambda: stop_processes(rest)),
         Step("kill leftover shims", lambda: kill_shims(state)),
+        Step("remove fake hardware, stopping its cameras", lambda: remove_hardware(state)),
         Step("remove pod cgroups", lambda: remove_cgroups(state)),
         Step(f"unmount everything under {run_dir}", lambda: host.unmount_all(run_dir)),
         Step("delete bridges", lambda: remove_bridges(state)),
