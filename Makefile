@@ -29,8 +29,11 @@ lint: setup ## ruff, mypy --strict and the import boundaries
 protos: setup ## Regenerate the driver's gRPC stubs from drivers/dra_reference/protos
 	hack/gen-protos.sh
 
-test: setup ## Every test tier: unit, real tools, sockets, the local cluster
-	$(PYTEST) -q
+binaries: setup ## Build (once) or reuse Kubernetes, etcd, containerd and pause from source
+	$(BIN)/fakehw cluster build
+
+test: setup binaries ## Every test tier: unit, real tools, sockets, the local cluster
+	FAKEHW_CLUSTER_TESTS=1 $(PYTEST) -q
 
 test-unit: setup ## Pure-Python tests only (seconds)
 	$(PYTEST) -q -m unit
@@ -41,14 +44,22 @@ test-tools: setup ## Tests that run lspci, cxl, daxctl and ffprobe against the e
 test-socket: setup ## Real gRPC servers on unix sockets, driven as the kubelet drives them
 	$(PYTEST) -q -m socket
 
-test-cluster: setup ## Tests against a real local Kubernetes cluster (builds binaries once)
+test-cluster: setup binaries ## Tests against a real local Kubernetes cluster
 	$(PYTEST) -q -m cluster
+
+cluster-up: setup binaries ## A 2-node local cluster with the edge-node hardware on each node
+	$(BIN)/fakehw cluster up --nodes 2 --hardware-profile edge-node
+
+cluster-down: setup ## Stop the local cluster and remove everything it made
+	$(BIN)/fakehw cluster down
 
 bench: setup ## Print the hardware and camera figures
 	$(BIN)/python -m fakehw.bench
 	$(BIN)/python -m dra_reference.plugin.bench
+	$(BIN)/python -m fakehw.cluster.bench
 
 clean: ## Remove the virtualenv and caches made in the checkout
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis
 
-.PHONY: help setup lint protos test test-unit test-tools test-socket test-cluster bench clean
+.PHONY: help setup lint protos binaries test test-unit test-tools test-socket test-cluster \
+	cluster-up cluster-down bench clean

@@ -4,7 +4,8 @@
 # Environment: FAKEHW_CACHE_DIR (binary cache), FAKEHW_NODES (default 2 in tests/cluster).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash hack/cluster-deps.sh
+bash hack/install-system-deps.sh
+go version >/dev/null || { echo "Go >= 1.26 must be on PATH to build the cluster binaries" >&2; exit 1; }
 python=.venv/bin/python
 [[ -x $python ]] || python=python3
 "$python" -m fakehw.cluster.cli build --component kubernetes --component etcd \
