@@ -182,3 +182,37 @@ def dra_evidence(request: pytest.FixtureRequest, dra_book: Book) -> Callable[[st
         if record is not None:
             record.evidence.append(text)
     return add
+
+
+@pytest.fixture(scope="session")
+def dra_slices(dra_api_client: Any, dra_profile: DriverProfile) -> list[dict[str, Any]]:
+    """The driver's ResourceSlices as the API server has them at session start."""
+    from dra_conformance import slices  # noqa: PLC0415
+
+    found = slices.fetch(dra_api_client, dra_profile.driver)
+    if not found:
+        pytest.fail(f"the API server has no ResourceSlices of driver {dra_profile.driver}")
+    return found
+
+
+@pytest.fixture(scope="session")
+def dra_workloads(dra_api_client: Any) -> Iterator[Any]:
+    """A namespace of the suite's own for claims and pods, deleted at the end."""
+    from dra_conformance.kube.workloads import Workloads  # noqa: PLC0415
+
+    workloads = Workloads(dra_api_client)
+    yield workloads
+    workloads.close()
+
+
+@pytest.fixture(scope="session")
+def dra_class_selectors(dra_api_client: Any, dra_profile: DriverProfile) -> dict[str, list[str]]:
+    """The CEL selectors of the profile's DeviceClasses, for the allocator model."""
+    from kubernetes import client  # noqa: PLC0415
+
+    api = client.ResourceV1Api(dra_api_client)
+    selectors: dict[str, list[str]] = {}
+    for name in dra_profile.device_classes:
+        spec: Any = api.read_device_class(name).spec
+        selectors[name] = [s.cel.expression for s in spec.selectors or () if s.cel]
+    return selectors

@@ -67,8 +67,10 @@ def run_suite(pytester: pytest.Pytester, harness: Harness, *args: str,
               profile: str | None = None, tier: str = "socket",
               registration: Path | None = None) -> SuiteRun:
     """Run the installed suite in-process against ``harness``; results in ``report/``."""
-    (pytester.path / "pytest.ini").write_text("[pytest]\naddopts = --strict-markers\n"
-                                             "filterwarnings = error\n")
+    # in-process, modules the outer session imported (fakehw) cannot be assertion-rewritten
+    (pytester.path / "pytest.ini").write_text(
+        "[pytest]\naddopts = --strict-markers\nfilterwarnings =\n    error\n"
+        "    ignore::pytest.PytestAssertRewriteWarning\n")
     profile_path = pytester.path / "profile.yaml"
     profile_path.write_text(profile or harness.profile_yaml())
     report_dir = pytester.path / "report"

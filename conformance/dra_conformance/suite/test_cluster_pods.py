@@ -1,0 +1,44 @@
+"""Pods claiming the driver's devices: scheduled, running, and seeing what was allocated."""
+
+# ruff: noqa: S101 (assertions are how tests state requirements)
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from dra_conformance.kube.workloads import Workloads, check_command
+from dra_conformance.profiles.model import DriverProfile
+
+pytestmark = pytest.mark.cluster
+TIMEOUT = 180.0
+
+
+@pytest.fixture(scope="session")
+def device_classes(dra_profile: DriverProfile) -> tuple[str, ...]:
+    if not dra_profile.device_classes:
+        pytest.skip("the profile names no DeviceClasses (spec.deviceClasses)")
+    return dra_profile.device_classes
+
+
+@pytest.mark.requirement("DRA-ALLOC-001", "DRA-ALLOC-004", "DRA-ALLOC-005")
+def test_pod_per_class_runs_and_sees_its_device(
+        dra_workloads: Workloads, dra_profile: DriverProfile, device_classes: tuple[str, ...],
+        dra_evidence: Callable[[str], None]) -> None:
+    command = check_command(dra_profile.injection)
+    for device_class in device_classes:
+        for attempt in ("first", "again"):  # again: the freed device is allocated anew
+            claim = dra_workloads.claim({"devices": {"requests": [
+                {"name": "dev", "exactly": {"deviceClassName": device_class}}]}})
+            pod = dra_workloads.pod(claim, command, dra_profile.injection.image)
+            state = dra_workloads.wait(pod, lambda s: s.phase in ("Succeeded", "Failed"),
+                                       TIMEOUT)
+            results: list[dict[str, Any]] = dra_workloads.allocation(claim)
+            dra_evidence(f"{device_class} ({attempt}): pod {state.phase}, devices "
+                         f"{[r['device'] for r in results]}, check {command}")
+            assert state.scheduled, f"{device_class}: pod not scheduled: " + (
+                state.unschedulable_reason)
+            assert state.phase == "Succeeded", (
+                f"{device_class}: the injection check {command} ended {state.phase}")
+            dra_workloads.delete(pod, claim)

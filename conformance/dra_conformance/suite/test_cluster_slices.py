@@ -1,0 +1,70 @@
+"""ResourceSlices as the API server has them: present, consistent and owned by their node."""
+
+# ruff: noqa: S101 (assertions are how tests state requirements)
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from dra_conformance.profiles.model import DriverProfile
+
+pytestmark = pytest.mark.cluster
+Evidence = Callable[[str], None]
+
+
+def _pools(slices: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
+    pools: dict[str, list[dict[str, Any]]] = {}
+    for item in slices:
+        pools.setdefault(item["spec"]["pool"]["name"], []).append(item)
+    return pools
+
+
+@pytest.mark.requirement("DRA-SLICE-001")
+def test_each_driver_node_has_slices(dra_slices: list[dict[str, Any]],
+                                     dra_profile: DriverProfile, dra_evidence: Evidence) -> None:
+    nodes = {s["spec"].get("nodeName") for s in dra_slices} - {None}
+    dra_evidence(f"{len(dra_slices)} slices on nodes {sorted(nodes)}")
+    assert nodes, "no node-local ResourceSlices"
+    missing = set(dra_profile.nodes) - nodes
+    assert not missing, f"nodes of the profile without slices: {sorted(missing)}"
+
+
+@pytest.mark.requirement("DRA-SLICE-002")
+def test_pools_are_complete_and_consistent(dra_slices: list[dict[str, Any]],
+                                           dra_evidence: Evidence) -> None:
+    problems = []
+    for pool, members in _pools(dra_slices).items():
+        generation = max(m["spec"]["pool"]["generation"] for m in members)
+        current = [m for m in members if m["spec"]["pool"]["generation"] == generation]
+        wanted = {m["spec"]["pool"]["resourceSliceCount"] for m in current}
+        if wanted != {len(current)}:
+            problems.append(f"pool {pool}: {len(current)} slices, resourceSliceCount {wanted}")
+        names = Counter(d["name"] for m in current for d in m["spec"].get("devices") or ())
+        twice = [name for name, n in names.items() if n > 1]
+        if twice:
+            problems.append(f"pool {pool}: devices listed twice: {twice}")
+    dra_evidence(f"{len(_pools(dra_slices))} pools checked")
+    assert not problems, "; ".join(problems)
+
+
+@pytest.mark.requirement("DRA-SLICE-003")
+def test_node_local_slices_are_owned_by_their_node(dra_slices: list[dict[str, Any]],
+                                                   dra_evidence: Evidence) -> None:
+    unowned = [s["metadata"]["name"] for s in dra_slices if s["spec"].get("nodeName") and not
+               any(o.get("kind") == "Node" and o.get("name") == s["spec"]["nodeName"]
+                   for o in s["metadata"].get("ownerReferences") or ())]
+    dra_evidence(f"slices without their Node as owner: {unowned}")
+    assert not unowned
+
+
+@pytest.mark.requirement("DRA-SLICE-007")
+def test_node_local_pools_are_named_after_their_node(dra_slices: list[dict[str, Any]],
+                                                     dra_evidence: Evidence) -> None:
+    odd = sorted({(s["spec"]["pool"]["name"], s["spec"]["nodeName"]) for s in dra_slices
+                  if s["spec"].get("nodeName")
+                  and s["spec"]["pool"]["name"] != s["spec"]["nodeName"]})
+    dra_evidence(f"pools not named after their node: {odd}")
+    assert not odd
