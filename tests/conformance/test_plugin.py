@@ -1,0 +1,63 @@
+"""The plugin itself: cheap to import, strict about requirement IDs, honest about skips."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conformance.conftest import plugins
+
+pytestmark = pytest.mark.unit
+
+
+def test_importing_the_plugin_loads_nothing_heavy() -> None:
+    code = ("import sys, dra_conformance.plugin; "
+            "print(sorted(m for m in ('grpc', 'kubernetes', 'yaml', 'hypothesis') "
+            "if m in sys.modules))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          check=True)
+    assert done.stdout.strip() == "[]"
+
+
+def _run(pytester: pytest.Pytester, source: str, *args: str) -> pytest.RunResult:
+    pytester.makepyfile(test_x=source)
+    pytester.makeini("[pytest]\naddopts = --strict-markers\nfilterwarnings =\n    error\n"
+                     "    ignore::pytest.PytestAssertRewriteWarning\n")
+    return pytester.runpytest_inprocess("-p", "no:cacheprovider", *args,
+                                        plugins=plugins()[:-1])
+
+
+def test_unknown_requirement_is_a_usage_error(pytester: pytest.Pytester) -> None:
+    result = _run(pytester, "import pytest\n@pytest.mark.requirement('DRA-NOPE-001')\n"
+                            "def test_a(): pass\n")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    assert "unknown requirement DRA-NOPE-001" in result.stderr.str()
+
+
+def test_unclaimed_feature_is_not_applicable_and_report_written(
+        pytester: pytest.Pytester, tmp_path: Path) -> None:
+    result = _run(pytester, "import pytest\n"
+                            "@pytest.mark.requirement('DRA-FEAT-HEALTH-001')\n"
+                            "def test_a(): raise AssertionError\n"
+                            "@pytest.mark.requirement('DRA-REG-001')\n"
+                            "def test_b(dra_kubelet): pass\n",
+                  "--dra-driver", "x.example.com", "--dra-report-dir", str(tmp_path))
+    result.assert_outcomes(skipped=2)
+    header = result.stdout.str()
+    assert "dra-conformance: driver x.example.com" in header
+    assert "hypothesis seed" in header
+    report = (tmp_path / "report.md").read_text()
+    assert "| DRA-FEAT-HEALTH-001 | MUST (healthReporting) | socket | n/a" in report
+    assert "--dra-registration-socket" in report  # the not-run reason names the option
+    assert "NOT CERTIFIED" in report
+
+
+def test_options_fall_back_to_the_environment(pytester: pytest.Pytester,
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DRA_DRIVER", "env.example.com")
+    result = _run(pytester, "def test_a(dra_profile):\n"
+                            "    assert dra_profile.driver == 'env.example.com'\n")
+    result.assert_outcomes(passed=1)
