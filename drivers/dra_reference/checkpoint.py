@@ -170,6 +170,7 @@ def _allocated_to_json(device: AllocatedDevice) -> dict[str, Any]:
     return {"request": device.request, "subrequest": device.subrequest, "pool": device.pool,
             "device": device.device, "shareID": device.share_id,
             "adminAccess": device.admin_access, "parameters": dict(device.parameters),
+            "consumedCapacity": dict(device.consumed_capacity),
             "configs": [{"source": config.source, "requests": list(config.requests),
                          "parameters": config.parameters} for config in device.configs]}
 
@@ -178,4 +179,5 @@ def _allocated_from_json(raw: dict[str, Any]) -> AllocatedDevice:
     configs = tuple(OpaqueConfig(item["source"], tuple(item["requests"]), item["parameters"])
                     for item in raw["configs"])
     return AllocatedDevice(raw["request"], raw["pool"], raw["device"], raw["subrequest"],
-                           raw["shareID"], raw["adminAccess"], configs, raw["parameters"])
+                           raw["shareID"], raw["adminAccess"], configs, raw["parameters"],
+                           raw.get("consumedCapacity", {}))  # absent in older checkpoints

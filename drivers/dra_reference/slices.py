@@ -32,6 +32,7 @@ class Pool:
     node_name: str = ""
     node_uid: str = ""
     node_selector: dict[str, Any] | None = None
+    labels: tuple[tuple[str, str], ...] = ()  # extra slice labels (who publishes the pool)
 
 
 def attribute(value: AttributeValue) -> dict[str, Any]:
@@ -97,7 +98,8 @@ def build_pool(pool: Pool, devices: list[Device]) -> list[Slice]:
 
 def _slice(pool: Pool, body: Slice, count: int, index: int) -> Slice:
     metadata: Slice = {"name": f"{pool.name}-{pool.driver.replace('.', '-')}-{index}"[:253],
-                       "labels": {"app.kubernetes.io/managed-by": pool.driver[:63].strip(".-")}}
+                       "labels": {"app.kubernetes.io/managed-by": pool.driver[:63].strip(".-"),
+                                  **dict(pool.labels)}}
     spec: Slice = {"driver": pool.driver, "pool": {
         "name": pool.name, "generation": pool.generation, "resourceSliceCount": count}, **body}
     if pool.node_name:

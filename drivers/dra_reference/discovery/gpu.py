@@ -22,6 +22,9 @@ PRODUCTS = {
     (0x1002, 0x740F): "Instinct MI210",
     (0x10DE, 0x20B0): "A100-SXM4-40GB",
 }
+# Memory of SKUs whose kernel driver shows none in sysfs (NVIDIA reports it through NVML
+# only); the SKU fixes it, as the "40GB" in the product name says.
+SKU_MEMORY = {(0x10DE, 0x20B0): 40 * 2**30}
 
 
 def discover_gpus(sysfs: SysfsRoot, devfs: Path) -> list[Device]:
@@ -56,7 +59,7 @@ def _gpu(sysfs: SysfsRoot, devfs: Path, bdf: str, path: Path) -> Device | None:
     total_vfs = sysfs.read_int(path / "sriov_numvfs")
     if total_vfs:
         attributes["sriovVFs"] = total_vfs
-    memory = _memory(sysfs, path, cards[0])
+    memory = _memory(sysfs, path, cards[0]) or SKU_MEMORY.get((vendor, device), 0)
     nodes = tuple(n for n in (_node(sysfs, devfs, path / "drm", name)
                               for name in cards + sysfs.entries(path / "drm", "renderD")) if n)
     fatal = sysfs.aer_fatal(path)

@@ -32,6 +32,9 @@ class Device:
     parent: str = ""  # a VF's physical function, a region's memdev
     healthy: bool = True
     health_message: str = ""
+    # Named sysfs-relative paths a preparer needs later (an FPGA's manager, a memdev's root
+    # decoder), found once here so preparation does not repeat the search.
+    paths: dict[str, str] = field(default_factory=dict)
 
 
 def dns_name(prefix: str, address: str) -> str:

@@ -10,6 +10,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from dra_reference.discovery.model import DeviceNode
+
 
 class SysfsRoot:
     """A sysfs tree at ``root`` (``/sys`` on a real node)."""
@@ -58,6 +60,29 @@ class SysfsRoot:
             if name == "TOTAL_ERR_FATAL" and count.strip().isdigit():
                 return int(count)
         return 0
+
+
+    def dev_numbers(self, path: Path | str) -> tuple[int, int] | None:
+        """A ``dev`` attribute (``235:0``) as (major, minor); None if absent or garbled."""
+        major, sep, minor = (self.read(path) or "").partition(":")
+        if not sep or not major.isdigit() or not minor.isdigit():
+            return None
+        return int(major), int(minor)
+
+
+def char_device(sysfs: SysfsRoot, dev_attribute: Path, devfs: Path,
+                name: str) -> DeviceNode | None:
+    """The node ``/dev/<name>`` for a device whose numbers are in ``dev_attribute``.
+
+    None when the kernel shows no numbers or udev made no node: a device a container cannot
+    open is not handed out.
+    """
+    numbers = sysfs.dev_numbers(dev_attribute)
+    host = devfs / name
+    if numbers is None or not os.path.exists(host):
+        return None
+    return DeviceNode(path=f"/dev/{name}", host_path=str(host), major=numbers[0],
+                      minor=numbers[1])
 
 
 def pcie_root(device: Path) -> str:

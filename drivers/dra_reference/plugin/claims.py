@@ -79,7 +79,8 @@ def _allocated(result: Any, configs: list[OpaqueConfig]) -> AllocatedDevice:
     return AllocatedDevice(request=request, pool=result.pool, device=result.device,
                            subrequest=subrequest, share_id=result.share_id,
                            admin_access=bool(result.admin_access), configs=applicable,
-                           parameters=merge_parameters(config.parameters for config in applicable))
+                           parameters=merge_parameters(config.parameters for config in applicable),
+                           consumed_capacity=dict(result.consumed_capacity or {}))
 
 
 def merge_parameters(ordered: Iterable[JSON]) -> Mapping[str, JSON]:

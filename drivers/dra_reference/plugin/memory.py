@@ -28,6 +28,7 @@ class Result:
     pool: str
     device: str
     share_id: str | None = None
+    consumed_capacity: dict[str, str] | None = None
 
 
 @dataclass(frozen=True)
@@ -46,7 +47,7 @@ def resource_claim(namespace: str, name: str, uid: str, results: Sequence[Result
         allocation = client.V1AllocationResult(devices=client.V1DeviceAllocationResult(
             results=[client.V1DeviceRequestAllocationResult(
                 request=r.request, driver=r.driver, pool=r.pool, device=r.device,
-                share_id=r.share_id) for r in results],
+                share_id=r.share_id, consumed_capacity=r.consumed_capacity) for r in results],
             config=[client.V1DeviceAllocationConfiguration(
                 source=c.source, requests=list(c.requests) or None,
                 opaque=client.V1OpaqueDeviceConfiguration(driver=c.driver,

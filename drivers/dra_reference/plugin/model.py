@@ -56,6 +56,9 @@ class AllocatedDevice:
     admin_access: bool = False
     configs: tuple[OpaqueConfig, ...] = ()
     parameters: Mapping[str, JSON] = field(default_factory=dict)
+    # The scheduler's share of a consumable-capacity device (DRAConsumableCapacity), by
+    # capacity name, as quantity strings (``{"memory": "512Mi"}``); empty for whole devices.
+    consumed_capacity: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
