@@ -26,7 +26,7 @@ lint: setup ## ruff, mypy --strict and the import boundaries
 	$(BIN)/lint-imports
 	hack/gen-protos.sh --check
 
-protos: setup ## Regenerate the driver's gRPC stubs from drivers/dra_reference/protos
+protos: setup ## Regenerate the kubelet plugin API stubs from api/dra_kubelet_api/protos
 	hack/gen-protos.sh
 
 binaries: setup ## Build (once) or reuse Kubernetes, etcd, containerd and pause from source

@@ -40,7 +40,7 @@ class SocketTier:
         """Prepare one claim (undone at teardown); fails if the claim has no answer."""
         self.prepared.append(ref)
         answer = self.kubelet.prepare([ref], version)
-        assert ref.uid in answer, f"the answer has no entry for claim {ref}: {sorted(answer)}"  # noqa: S101
+        assert ref.uid in answer, f"the answer has no entry for claim {ref}: {sorted(answer)}"
         return answer[ref.uid]
 
 

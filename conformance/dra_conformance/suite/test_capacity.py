@@ -1,6 +1,6 @@
 """Consumable capacity: the shareID of an allocation comes back in the v1 prepare answer."""
 
-# ruff: noqa: S101 (assertions are how tests state requirements)
+
 from __future__ import annotations
 
 import pytest

@@ -5,7 +5,7 @@ must be scheduled and its allocation must meet every selector and constraint; wh
 the pod must stay pending as unschedulable. Each example cleans up before the next.
 """
 
-# ruff: noqa: S101 (assertions are how tests state requirements)
+
 from __future__ import annotations
 
 import contextlib

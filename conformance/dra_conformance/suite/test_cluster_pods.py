@@ -1,6 +1,6 @@
 """Pods claiming the driver's devices: scheduled, running, and seeing what was allocated."""
 
-# ruff: noqa: S101 (assertions are how tests state requirements)
+
 from __future__ import annotations
 
 from collections.abc import Callable

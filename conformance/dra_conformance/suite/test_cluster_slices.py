@@ -1,6 +1,6 @@
 """ResourceSlices as the API server has them: present, consistent and owned by their node."""
 
-# ruff: noqa: S101 (assertions are how tests state requirements)
+
 from __future__ import annotations
 
 from collections import Counter

@@ -4,7 +4,7 @@ What a configuration does is the driver's business, so the profile says how to s
 parameters to send and the environment the prepared devices' CDI edits must then carry.
 """
 
-# ruff: noqa: S101 (assertions are how tests state requirements)
+
 from __future__ import annotations
 
 from collections.abc import Sequence

@@ -1,6 +1,6 @@
 """The health stream: complete, valid snapshots of the driver's own devices."""
 
-# ruff: noqa: S101 (assertions are how tests state requirements)
+
 from __future__ import annotations
 
 import time

@@ -6,7 +6,7 @@ restart forgets nothing, and (where the CDI directories are visible) exactly the
 claims' CDI devices resolve.
 """
 
-# ruff: noqa: S101 (assertions are how tests state requirements)
+
 from __future__ import annotations
 
 from collections.abc import Callable

@@ -1,6 +1,6 @@
 """NodePrepareResources as the kubelet calls it, with claims allocated by the suite."""
 
-# ruff: noqa: S101 (assertions are how tests state requirements)
+
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor

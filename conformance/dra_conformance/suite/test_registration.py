@@ -1,6 +1,6 @@
 """Registration: what the kubelet's plugin watcher asks of a driver's registration socket."""
 
-# ruff: noqa: S101 (assertions are how tests state requirements)
+
 from __future__ import annotations
 
 import stat

@@ -1,6 +1,6 @@
 """Driver restarts: registration comes back and prepared claims survive (the checkpoint)."""
 
-# ruff: noqa: S101 (assertions are how tests state requirements)
+
 from __future__ import annotations
 
 import stat

@@ -1,6 +1,6 @@
 """NodeUnprepareResources: idempotent, tolerant of unknown and deleted claims, and clean."""
 
-# ruff: noqa: S101 (assertions are how tests state requirements)
+
 from __future__ import annotations
 
 import pytest

@@ -1,6 +1,6 @@
 """The v1beta1 DRAPlugin service, for kubelets older than 1.34, answers like v1."""
 
-# ruff: noqa: S101 (assertions are how tests state requirements)
+
 from __future__ import annotations
 
 import pytest
