@@ -1,6 +1,5 @@
 """Consumable capacity: the shareID of an allocation comes back in the v1 prepare answer."""
 
-
 from __future__ import annotations
 
 import pytest

@@ -5,7 +5,6 @@ must be scheduled and its allocation must meet every selector and constraint; wh
 the pod must stay pending as unschedulable. Each example cleans up before the next.
 """
 
-
 from __future__ import annotations
 
 import contextlib

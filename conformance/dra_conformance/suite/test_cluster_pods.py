@@ -1,6 +1,5 @@
 """Pods claiming the driver's devices: scheduled, running, and seeing what was allocated."""
 
-
 from __future__ import annotations
 
 from collections.abc import Callable

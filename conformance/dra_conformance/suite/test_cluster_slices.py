@@ -1,6 +1,5 @@
 """ResourceSlices as the API server has them: present, consistent and owned by their node."""
 
-
 from __future__ import annotations
 
 from collections import Counter

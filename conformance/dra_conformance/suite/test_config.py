@@ -4,7 +4,6 @@ What a configuration does is the driver's business, so the profile says how to s
 parameters to send and the environment the prepared devices' CDI edits must then carry.
 """
 
-
 from __future__ import annotations
 
 from collections.abc import Sequence

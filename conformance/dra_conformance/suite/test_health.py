@@ -1,6 +1,5 @@
 """The health stream: complete, valid snapshots of the driver's own devices."""
 
-
 from __future__ import annotations
 
 import time

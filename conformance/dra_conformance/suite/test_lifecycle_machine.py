@@ -6,7 +6,6 @@ restart forgets nothing, and (where the CDI directories are visible) exactly the
 claims' CDI devices resolve.
 """
 
-
 from __future__ import annotations
 
 from collections.abc import Callable

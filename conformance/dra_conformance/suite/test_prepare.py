@@ -1,6 +1,5 @@
 """NodePrepareResources as the kubelet calls it, with claims allocated by the suite."""
 
-
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor

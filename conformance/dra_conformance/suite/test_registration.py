@@ -1,6 +1,5 @@
 """Registration: what the kubelet's plugin watcher asks of a driver's registration socket."""
 
-
 from __future__ import annotations
 
 import stat

@@ -1,6 +1,5 @@
 """Driver restarts: registration comes back and prepared claims survive (the checkpoint)."""
 
-
 from __future__ import annotations
 
 import stat

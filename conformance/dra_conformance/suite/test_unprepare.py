@@ -1,6 +1,5 @@
 """NodeUnprepareResources: idempotent, tolerant of unknown and deleted claims, and clean."""
 
-
 from __future__ import annotations
 
 import pytest

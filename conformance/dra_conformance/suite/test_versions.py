@@ -1,6 +1,5 @@
 """The v1beta1 DRAPlugin service, for kubelets older than 1.34, answers like v1."""
 
-
 from __future__ import annotations
 
 import pytest
