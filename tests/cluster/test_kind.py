@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 from collections.abc import Sequence
 from pathlib import Path
@@ -14,6 +15,9 @@ from fakehw.cluster.errors import ClusterNotFoundError, ComponentError, HostErro
 from fakehw.cluster.kind.config import KIND_NODE_IMAGE, NODE_HARDWARE_PATH, checked_in, render
 from fakehw.cluster.providers.kind import KindProvider
 from fakehw.cluster.settings import ClusterSettings
+
+REPO = Path(__file__).resolve().parents[2]
+KIND_CHECK = REPO / "hack" / "kindconfigcheck"
 
 pytestmark = pytest.mark.unit
 
@@ -116,3 +120,33 @@ def test_config_carries_gates_runtime_config_cdi_and_cgroup_v1_patch(tmp_path: P
 @pytest.mark.parametrize(("filename", "nodes"), [("single-node.yaml", 1), ("multi-node.yaml", 2)])
 def test_checked_in_kind_configs_are_current(filename: str, nodes: int) -> None:
     assert (KIND_CONFIGS / filename).read_text() == render(checked_in(nodes))
+
+
+@pytest.fixture(scope="module")
+def kind_config_checker(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """hack/kindconfigcheck built against kind's own API types (from the Go module proxy)."""
+    binary = tmp_path_factory.mktemp("kindcheck") / "kindconfigcheck"
+    subprocess.run(["go", "build", "-o", str(binary), "."], cwd=KIND_CHECK, check=True,
+                   timeout=600, env={**os.environ, "CGO_ENABLED": "0"})
+    return binary
+
+
+@pytest.mark.tools
+def test_kind_configs_decode_strictly_with_kinds_types(kind_config_checker: Path) -> None:
+    configs = sorted(str(p) for p in (REPO / "kind-configs").glob("*.yaml"))
+    assert len(configs) == 2
+    done = subprocess.run([str(kind_config_checker), *configs], capture_output=True, text=True,
+                          timeout=60, check=False)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.count(": ok") == 2
+
+
+@pytest.mark.tools
+def test_kind_config_checker_rejects_unknown_fields(kind_config_checker: Path,
+                                                    tmp_path: Path) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("kind: Cluster\napiVersion: kind.x-k8s.io/v1alpha4\nnodez: []\n")
+    done = subprocess.run([str(kind_config_checker), str(bad)], capture_output=True, text=True,
+                          timeout=60, check=False)
+    assert done.returncode == 1
+    assert 'unknown field "nodez"' in done.stderr
