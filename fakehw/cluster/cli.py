@@ -127,6 +127,15 @@ def cluster() -> None:
 @click.option("--kubelet-port", type=int, default=10250, show_default=True,
               envvar="FAKEHW_KUBELET_PORT",
               help="First kubelet's port; node i uses +10*i [env FAKEHW_KUBELET_PORT]")
+@click.option("--controller-manager-port", type=int, default=10257, show_default=True,
+              envvar="FAKEHW_CONTROLLER_MANAGER_PORT",
+              help="[env FAKEHW_CONTROLLER_MANAGER_PORT]")
+@click.option("--scheduler-port", type=int, default=10259, show_default=True,
+              envvar="FAKEHW_SCHEDULER_PORT", help="[env FAKEHW_SCHEDULER_PORT]")
+@click.option("--pod-subnet", default="10.244.0.0/16", show_default=True,
+              envvar="FAKEHW_POD_SUBNET",
+              help="Node i's bridge and pods take its i-th /24; give clusters that run side by "
+                   "side different subnets [env FAKEHW_POD_SUBNET].")
 @click.option("--hardware-root", multiple=True, envvar="FAKEHW_HARDWARE_ROOT",
               help="[INDEX=]PATH of a node's fake-hardware tree, given to its kubelet and "
                    "containerd as FAKEHW_HARDWARE_ROOT; repeatable [env FAKEHW_HARDWARE_ROOT].")
@@ -137,7 +146,8 @@ def cluster() -> None:
 @reports_errors
 def up(*, name: str, provider: str | None, state_dir: Path | None, verbose: bool, nodes: int,
        feature_gates: str, runtime_config: str, apiserver_port: int, etcd_port: int,
-       kubelet_port: int, hardware_root: tuple[str, ...],
+       kubelet_port: int, controller_manager_port: int, scheduler_port: int,
+       pod_subnet: str, hardware_root: tuple[str, ...],
        hardware_profile: tuple[str, ...]) -> None:
     """Create a cluster, or report the one already running under that name."""
     console = _console()
@@ -146,6 +156,8 @@ def up(*, name: str, provider: str | None, state_dir: Path | None, verbose: bool
         feature_gates=parse_feature_gates(feature_gates),
         runtime_config=parse_runtime_config(runtime_config),
         apiserver_port=apiserver_port, etcd_port=etcd_port, kubelet_port=kubelet_port,
+        controller_manager_port=controller_manager_port, scheduler_port=scheduler_port,
+        pod_subnet=pod_subnet,
         hardware_roots=_hardware_roots(hardware_root),
         hardware_profiles=_hardware_profiles(hardware_profile, nodes),
     )
@@ -179,7 +191,8 @@ def status(*, name: str, provider: str | None, state_dir: Path | None, verbose: 
                f"{'running' if result.running else 'not running'} - {result.detail}")
     for node in result.nodes:
         click.echo(f"  node {node.name} {node.role} {node.address} kubelet-dir={node.kubelet_dir}"
-                   + (f" hardware-root={node.hardware_root}" if node.hardware_root else ""))
+                   + (f" hardware-root={node.hardware_root}" if node.hardware_root else "")
+                   + (f" cdi-dir={node.cdi_dir}" if node.cdi_dir else ""))
     for component, alive in sorted(result.components.items()):
         click.echo(f"  {component}: {'up' if alive else 'DOWN'}")
     if not result.running:

@@ -7,6 +7,7 @@ happens here, so a bad feature gate or node count fails before anything starts.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
 from collections.abc import Mapping
@@ -104,6 +105,14 @@ class ClusterSettings:
         for purpose, port in self.ports().items():
             if not 1 <= port <= 65535:
                 raise ClusterConfigError(f"{purpose} port {port} is not between 1 and 65535")
+        try:
+            subnet = ipaddress.IPv4Network(self.pod_subnet)
+        except ValueError as exc:
+            raise ClusterConfigError(f"pod subnet {self.pod_subnet!r}: {exc}; give an IPv4 "
+                                     "network such as 10.244.0.0/16") from None
+        if subnet.prefixlen > 24 or 2 ** (24 - subnet.prefixlen) < self.nodes:
+            raise ClusterConfigError(f"pod subnet {self.pod_subnet} has room for fewer than "
+                                     f"{self.nodes} /24 node ranges; use a /16")
         unknown = [i for i in (*self.hardware_roots, *self.hardware_profiles)
                    if not 0 <= i < self.nodes]
         if unknown:

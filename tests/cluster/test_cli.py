@@ -59,13 +59,17 @@ def fake(monkeypatch: pytest.MonkeyPatch) -> type[FakeProvider]:
 def test_up_passes_flags_and_says_which_provider(fake: type[FakeProvider], tmp_path: Path) -> None:
     result = CliRunner().invoke(cluster, [
         "up", "--nodes", "2", "--feature-gates", "DRAListTypeAttributes=true",
-        "--state-dir", str(tmp_path), "--hardware-root", "1=/hw/one"])
+        "--state-dir", str(tmp_path), "--hardware-root", "1=/hw/one",
+        "--controller-manager-port", "11257", "--scheduler-port", "11259",
+        "--pod-subnet", "10.246.0.0/16"])
     assert result.exit_code == 0, result.output
     assert "Using the 'local' cluster provider" in result.output
     settings = fake.seen[-1]
     assert settings.nodes == 2
     assert settings.feature_gates == {"DRAListTypeAttributes": True}
     assert settings.hardware_roots == {1: Path("/hw/one")}
+    assert (settings.controller_manager_port, settings.scheduler_port) == (11257, 11259)
+    assert settings.pod_subnet == "10.246.0.0/16"
     assert result.output.strip().endswith(str(tmp_path / "fakehw" / "kubeconfig"))
 
 

@@ -243,7 +243,7 @@ def test_containerd_config_is_an_instance_of_its_own(tmp_path: Path) -> None:
     assert plugins["io.containerd.cri.v1.images"]["pinned_images"]["sandbox"] == (
         "fakehw.local/pause:1.0")
     runtime = plugins["io.containerd.cri.v1.runtime"]
-    assert runtime["cdi_spec_dirs"] == ["/etc/cdi", "/var/run/cdi"]
+    assert runtime["cdi_spec_dirs"] == ["/etc/cdi", "/var/run/cdi", str(node.cdi_dir)]
     assert runtime["containerd"]["runtimes"]["runc"]["options"]["SystemdCgroup"] is False
     assert runtime["cni"]["conf_dir"] == str(node.cni_conf_dir)
     assert len(plugins["io.containerd.shim.v1.manager"]["socket_dir"]) <= 42
@@ -314,7 +314,8 @@ def test_feature_gate_syntax_errors_are_value_errors() -> None:
 
 def test_settings_reject_bad_names_counts_and_ports(tmp_path: Path) -> None:
     for bad in ({"name": "Bad_Name"}, {"nodes": 0}, {"nodes": 9}, {"apiserver_port": 70000},
-                {"hardware_roots": {3: Path("/hw")}}):
+                {"hardware_roots": {3: Path("/hw")}}, {"pod_subnet": "10.244.0.0/33"},
+                {"pod_subnet": "10.244.0.0/25"}, {"pod_subnet": "10.244.0.0/24", "nodes": 2}):
         with pytest.raises(ClusterConfigError):
             _settings(tmp_path, **bad)
 
@@ -327,6 +328,7 @@ def test_each_node_has_its_own_ports_names_and_dirs(tmp_path: Path) -> None:
     assert len({n.kubelet_port for n in layout.nodes}) == 3
     assert len({n.containerd_socket for n in layout.nodes}) == 3
     assert len({n.cgroup_root for n in layout.nodes}) == 3
+    assert len({n.cdi_dir for n in layout.nodes}) == 3
     assert layout.nodes[1].hardware_root == Path("/hw/b")
     assert layout.nodes[0].hardware_root is None
     ports = list(settings.ports().values())

@@ -86,7 +86,7 @@ class Creation:
         self.layout.etcd_dir.chmod(0o700)
         for node in self.layout.nodes:
             for directory in (node.containerd_dir, node.kubelet_dir, node.cni_conf_dir,
-                              node.cni_data_dir):
+                              node.cni_data_dir, node.cdi_dir):
                 directory.mkdir(parents=True, exist_ok=True)
         self.state.facts.update(
             run_dir=str(self.layout.run_dir), provider="local",

@@ -2,7 +2,8 @@
 
 Pure functions (no I/O), so unit tests can check each setting that matters on this kind of
 host: kubelet's failCgroupV1/cgroupfs/cgroupRoot, containerd's own root, state, socket and
-pinned sandbox image, CDI spec directories, and CNI on the project's bridge.
+pinned sandbox image, CDI spec directories (the shared ones and the node's own), and CNI
+on the project's bridge.
 """
 
 from __future__ import annotations
@@ -135,7 +136,7 @@ def containerd_config(layout: ClusterLayout, node: NodeLayout, runc: Path) -> st
         "plugins.'io.containerd.cri.v1.images'": {"snapshotter": "overlayfs"},
         "plugins.'io.containerd.cri.v1.images'.pinned_images": {"sandbox": PAUSE_IMAGE},
         cri: {
-            "cdi_spec_dirs": list(layout.settings.cdi_spec_dirs),
+            "cdi_spec_dirs": [*layout.settings.cdi_spec_dirs, str(node.cdi_dir)],
             "netns_mounts_under_state_dir": True,
             # Lowering oom_score_adj (the kubelet asks -998 for sandboxes) needs
             # CAP_SYS_RESOURCE, which a container host may lack; clamp to containerd's own.

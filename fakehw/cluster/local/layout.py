@@ -11,7 +11,7 @@ length is limited) and the CDI spec directories it reads.
     <run>/etcd/                   etcd data
     <run>/logs/<component>.log    one log per process
     <run>/images/                 OCI archives imported into each containerd
-    <run>/nodes/<node>/           containerd root/state/socket, kubelet root, CNI config
+    <run>/nodes/<node>/           containerd root/state/socket, kubelet root, CNI config, CDI specs
 """
 
 from __future__ import annotations
@@ -57,6 +57,13 @@ class NodeLayout:
     def kubelet_dir(self) -> Path:
         """The kubelet's --root-dir; DRA plugins register in its plugins_registry/."""
         return self.root / "kubelet"
+
+    @property
+    def cdi_dir(self) -> Path:
+        """CDI specs of this node only, read by its containerd after the shared directories:
+        host-process DRA drivers of different nodes (and clusters) on one host each write
+        here, so one driver's cleanup of "its" spec files never removes another node's."""
+        return self.root / "cdi"
 
     @property
     def cni_conf_dir(self) -> Path:

@@ -106,6 +106,7 @@ class NodeCreation(Creation):
         self.state.nodes.append({
             "name": node.name, "index": node.index, "ip": node.node_ip,
             "kubelet_dir": str(node.kubelet_dir), "containerd_socket": str(node.containerd_socket),
+            "cdi_dir": str(node.cdi_dir),
             "hardware_root": str(node.hardware_root) if node.hardware_root else None,
         })
         self.state.save()

@@ -25,6 +25,7 @@ class NodeInfo:
     address: str = ""
     kubelet_dir: str = ""
     hardware_root: str | None = None
+    cdi_dir: str = ""  # CDI specs only this node's runtime reads ("" if none)
 
     @property
     def plugins_registry(self) -> str:
@@ -39,7 +40,8 @@ class NodeInfo:
     def to_json(self) -> dict[str, object]:
         return {"name": self.name, "role": self.role, "address": self.address,
                 "kubelet_dir": self.kubelet_dir, "plugins_registry": self.plugins_registry,
-                "plugins_dir": self.plugins_dir, "hardware_root": self.hardware_root}
+                "plugins_dir": self.plugins_dir, "hardware_root": self.hardware_root,
+                "cdi_dir": self.cdi_dir}
 
 
 @dataclass(frozen=True)

@@ -135,6 +135,6 @@ class LocalProvider:
     def _node_infos(state: ClusterState) -> list[NodeInfo]:
         return [
             NodeInfo(n["name"], "control-plane" if n["index"] == 0 else "worker", n["ip"],
-                     n["kubelet_dir"], n.get("hardware_root"))
+                     n["kubelet_dir"], n.get("hardware_root"), n.get("cdi_dir", ""))
             for n in state.nodes
         ]
