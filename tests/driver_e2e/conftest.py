@@ -1,0 +1,166 @@
+"""The reference driver against a real local cluster of its own.
+
+The cluster gets its own name, ports and pod subnet (fixture ``draref_cluster``, not the
+shared ``fakehw_cluster``), so it runs beside the cluster of ``tests/cluster`` instead of
+fighting it for ports or handing it the wrong number of nodes. The driver runs as a host process on
+the control-plane node, over a fakehw tree this session makes (without cameras, whose fixed
+port other tests use). Like ``tests/cluster``, these tests run only when asked for, with
+``-m cluster`` or ``FAKEHW_CLUSTER_TESTS=1``.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import yaml
+
+from fakehw import machine, profiles
+from fakehw.cluster.binaries import ensure_binaries
+from fakehw.cluster.kubectl import Kubectl
+from fakehw.cluster.providers.local import LocalProvider
+from fakehw.cluster.pytest_fixtures import SessionCluster, settings_from
+from fakehw.cluster.settings import ClusterSettings
+from tests.driver.driverkit import CameraDaemon, camera_daemon
+
+OPT_IN = "FAKEHW_CLUSTER_TESTS"
+DRIVER = "dra.fakehw.dev"
+DEPLOY = Path(__file__).parents[2] / "drivers" / "deploy"
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if "cluster" in (config.option.markexpr or "") or os.environ.get(OPT_IN):
+        return
+    skip = pytest.mark.skip(reason=f"starts a real cluster: run with -m cluster or {OPT_IN}=1")
+    for item in items:
+        if item.get_closest_marker("cluster"):
+            item.add_marker(skip)
+
+
+@pytest.fixture(scope="session")
+def draref_cluster(pytestconfig: pytest.Config) -> Iterator[SessionCluster]:
+    """A one-node local cluster of its own, out of the way of the default cluster's ports
+    and subnets; reused when already running, deleted at the end only if started here."""
+    from rich.console import Console  # noqa: PLC0415
+
+    settings = ClusterSettings(name="draref", nodes=1,
+                               feature_gates=settings_from(pytestconfig).feature_gates,
+                               apiserver_port=6843, etcd_port=2879, kubelet_port=10850,
+                               controller_manager_port=10857, scheduler_port=10859,
+                               pod_subnet="10.248.0.0/16")
+    console = Console(stderr=True)
+    provider = LocalProvider()
+    if problem := provider.available():
+        pytest.skip(f"the local cluster provider cannot run here: {problem}")
+    already = provider.status(settings).running
+    status = provider.up(settings, console)
+    if status.kubeconfig is None:
+        pytest.fail(f"the local provider started no reachable cluster: {status.detail}")
+    kubectl = Kubectl(ensure_binaries(components={"kubernetes"})["kubectl"], status.kubeconfig)
+    yield SessionCluster(status.kubeconfig, kubectl, started_here=not already,
+                         settings=settings, provider=provider, nodes=status.nodes)
+    keep = pytestconfig.getoption("fakehw_keep_cluster", default=False) or os.environ.get(
+        "FAKEHW_KEEP_CLUSTER")
+    if not already and not keep:
+        provider.down(settings, console)
+
+
+@dataclass
+class RunningDriver:
+    node: str
+    tree: Path
+    command: list[str]
+    log: Path
+    kubectl: Kubectl
+    process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        with self.log.open("ab") as stream:
+            self.process = subprocess.Popen(self.command, stdout=stream,
+                                            stderr=subprocess.STDOUT)
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.terminate()
+            self.process.wait(timeout=30)
+
+    def restart(self) -> None:
+        self.stop()
+        self.log.write_bytes(b"")
+        self.start()
+
+    def log_tail(self) -> str:
+        return self.log.read_text(errors="replace")[-3000:]
+
+    def slices(self) -> list[dict[str, object]]:
+        items: list[dict[str, object]] = self.kubectl.json(["get", "resourceslices"])["items"]
+        return [s for s in items if s["spec"].get("driver") == DRIVER  # type: ignore[union-attr]
+                and s["spec"].get("nodeName") == self.node]  # type: ignore[union-attr]
+
+
+@dataclass(frozen=True)
+class Cameras:
+    daemon: CameraDaemon
+    config: Path  # the cameras file the plugin and the controller read
+
+
+@pytest.fixture(scope="module")
+def cameras(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cameras]:
+    """A camera daemon on a free port and a cameras file naming its control socket."""
+    with camera_daemon([{"name": "cam0", "width": 320, "height": 240, "port": 0}]) as daemon:
+        config = tmp_path_factory.mktemp("cameras") / "cameras.yaml"
+        config.write_text(yaml.safe_dump({
+            "apiVersion": "cameras.fakehw.dev/v1alpha1", "kind": "CameraList",
+            "cameras": [{"name": "cam0", "url": daemon.urls["cam0"], "vendor": "fakehw",
+                         "model": "ipc-320", "resolution": "320x240", "fps": 10,
+                         "control": {"endpoint": f"unix://{daemon.control}"}}]}))
+        yield Cameras(daemon, config)
+
+
+@pytest.fixture(scope="module")
+def driver(draref_cluster: SessionCluster, cameras: Cameras,
+           tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningDriver]:
+    """The driver as a kubelet plugin of the first node, over an edge-node tree."""
+    assert isinstance(draref_cluster.provider, LocalProvider)
+    assert draref_cluster.settings is not None
+    node = draref_cluster.provider.nodes(draref_cluster.settings)[0]
+    kubectl = draref_cluster.kubectl
+    kubectl.run(["apply", "-f", str(DEPLOY / "deviceclasses.yaml")])
+    work = tmp_path_factory.mktemp("draref")
+    state = machine.up(profiles.load("edge-node"), work / "hw", node.name)
+    kubelet = Path(node.kubelet_dir)
+    command = [
+        sys.executable, "-m", "dra_reference", "--log-level", "debug", "kubelet-plugin",
+        "--node-name", node.name, "--sysfs-root", f"{state.root}/sys",
+        "--devfs-root", f"{state.root}/dev", "--plugins-dir", str(kubelet / "plugins"),
+        "--registry-dir", str(kubelet / "plugins_registry"), "--cdi-dir", "/var/run/cdi",
+        "--state-dir", str(work / "state"), "--kubeconfig", str(draref_cluster.kubeconfig),
+        "--instance-id", "e2e", "--resync-seconds", "30",
+        "--cameras-config", str(cameras.config)]
+    running = RunningDriver(node.name, Path(state.root), command, work / "driver.log", kubectl)
+    running.start()
+    try:
+        wait_until(running.slices, 60, running)
+        yield running
+    finally:
+        running.stop()
+        kubectl.run(["delete", "resourceslices", "--field-selector",
+                     f"spec.driver={DRIVER}"], check=False)
+        machine.down(Path(state.root))
+
+
+def wait_until(condition: Callable[[], object], timeout: float, driver: RunningDriver) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        assert driver.process is not None
+        assert driver.process.poll() is None, f"the driver exited:\n{driver.log_tail()}"
+        if condition():
+            return
+        time.sleep(0.5)
+    raise AssertionError(f"timed out after {timeout}s; driver log:\n{driver.log_tail()}")
