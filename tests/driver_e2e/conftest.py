@@ -75,6 +75,7 @@ def draref_cluster(pytestconfig: pytest.Config) -> Iterator[SessionCluster]:
 class RunningDriver:
     node: str
     tree: Path
+    cdi_dir: Path
     command: list[str]
     log: Path
     kubectl: Kubectl
@@ -135,15 +136,19 @@ def driver(draref_cluster: SessionCluster, cameras: Cameras,
     work = tmp_path_factory.mktemp("draref")
     state = machine.up(profiles.load("edge-node"), work / "hw", node.name)
     kubelet = Path(node.kubelet_dir)
+    # The node's own CDI directory (read by its containerd): a host process sharing
+    # /var/run/cdi with other nodes' drivers would remove their specs as strays on start.
+    cdi_dir = Path(node.cdi_dir or "/var/run/cdi")  # "": a cluster made before that existed
     command = [
         sys.executable, "-m", "dra_reference", "--log-level", "debug", "kubelet-plugin",
         "--node-name", node.name, "--sysfs-root", f"{state.root}/sys",
         "--devfs-root", f"{state.root}/dev", "--plugins-dir", str(kubelet / "plugins"),
-        "--registry-dir", str(kubelet / "plugins_registry"), "--cdi-dir", "/var/run/cdi",
+        "--registry-dir", str(kubelet / "plugins_registry"), "--cdi-dir", str(cdi_dir),
         "--state-dir", str(work / "state"), "--kubeconfig", str(draref_cluster.kubeconfig),
         "--instance-id", "e2e", "--resync-seconds", "30",
         "--cameras-config", str(cameras.config)]
-    running = RunningDriver(node.name, Path(state.root), command, work / "driver.log", kubectl)
+    running = RunningDriver(node.name, Path(state.root), cdi_dir, command, work / "driver.log",
+                            kubectl)
     running.start()
     try:
         wait_until(running.slices, 60, running)

@@ -8,7 +8,6 @@ import json
 import subprocess
 import sys
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -63,8 +62,7 @@ def test_a_pod_claiming_a_gpu_sees_its_environment_and_nodes(driver: RunningDriv
     finally:
         kubectl.run(["delete", "pod", name, "--wait=true", "--timeout=60s"], check=False)
         kubectl.run(["delete", "resourceclaimtemplate", name], check=False)
-    wait_until(lambda: not list(Path("/var/run/cdi").glob(f"{DRIVER}-device_*.json")), 60,
-               driver)
+    wait_until(lambda: not list(driver.cdi_dir.glob(f"{DRIVER}-device_*.json")), 60, driver)
 
 
 def test_unplugging_a_gpu_updates_the_slice(driver: RunningDriver) -> None:
