@@ -8,6 +8,7 @@ for its timeout) does not hold up the others.
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -49,16 +50,18 @@ class CameraProber:
         self._clock = clock
         self._results: dict[str, str] = {}
         self._taken = -float("inf")
+        self._lock = threading.Lock()  # scans come from the agent and from prepare lookups
 
     def devices(self) -> dict[str, list[Device]]:
         """Pool name -> its one camera device."""
-        if self._clock() - self._taken >= self._interval:
-            self.probe_now()
+        with self._lock:
+            if self._clock() - self._taken >= self._interval:
+                self._probe()
         return {camera.pool: [camera_device(camera, not self._results.get(camera.name),
                                             self._results.get(camera.name, ""))]
                 for camera in self.cameras}
 
-    def probe_now(self) -> None:
+    def _probe(self) -> None:
         if self.cameras:
             with ThreadPoolExecutor(min(len(self.cameras), 16)) as pool:
                 answers = pool.map(self._check, [camera.url for camera in self.cameras])

@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from fakehw import machine, profiles
+from fakehw import machine, profiles, runtime
 from fakehw.cluster.binaries import ensure_binaries
 from fakehw.cluster.kubectl import Kubectl
 from fakehw.cluster.providers.local import LocalProvider
@@ -127,14 +127,16 @@ def cameras(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cameras]:
 @pytest.fixture(scope="module")
 def driver(draref_cluster: SessionCluster, cameras: Cameras,
            tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningDriver]:
-    """The driver as a kubelet plugin of the first node, over an edge-node tree."""
+    """The driver as a kubelet plugin of the first node, over an edge-node tree (without its
+    camera, whose fixed port other tests use; ``cameras`` serves one on a free port)."""
     assert isinstance(draref_cluster.provider, LocalProvider)
     assert draref_cluster.settings is not None
     node = draref_cluster.provider.nodes(draref_cluster.settings)[0]
     kubectl = draref_cluster.kubectl
     kubectl.run(["apply", "-f", str(DEPLOY / "deviceclasses.yaml")])
     work = tmp_path_factory.mktemp("draref")
-    state = machine.up(profiles.load("edge-node"), work / "hw", node.name)
+    # runtime.up also starts the watcher that plays the kernel for FPGA firmware writes
+    state = runtime.up(profiles.load("edge-node"), work / "hw", node.name, cameras=False)
     kubelet = Path(node.kubelet_dir)
     # The node's own CDI directory (read by its containerd): a host process sharing
     # /var/run/cdi with other nodes' drivers would remove their specs as strays on start.

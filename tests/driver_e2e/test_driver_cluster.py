@@ -16,6 +16,7 @@ from fakehw import machine
 from fakehw.camera.control import CameraControl
 from fakehw.cluster.images import WORKLOAD_IMAGE
 from fakehw.cluster.pytest_fixtures import SessionCluster
+from fakehw.devices.fpga import write_bitstream
 from tests.driver_e2e.conftest import DEPLOY, DRIVER, Cameras, RunningDriver, wait_until
 
 pytestmark = pytest.mark.cluster
@@ -63,6 +64,73 @@ def test_a_pod_claiming_a_gpu_sees_its_environment_and_nodes(driver: RunningDriv
         kubectl.run(["delete", "pod", name, "--wait=true", "--timeout=60s"], check=False)
         kubectl.run(["delete", "resourceclaimtemplate", name], check=False)
     wait_until(lambda: not list(driver.cdi_dir.glob(f"{DRIVER}-device_*.json")), 60, driver)
+
+
+FPGA = "fpga-0000-03-00-0"
+NEW_AFU = "00112233445566778899aabbccddeeff"
+
+
+@pytest.fixture
+def bitstreams(driver: RunningDriver) -> str:
+    """A compatible and an incompatible image in the node's firmware directory."""
+    compat = devices(driver)[FPGA]["attributes"]["compatID"]["string"]
+    firmware = driver.tree / "lib/firmware"
+    firmware.mkdir(parents=True, exist_ok=True)
+    write_bitstream(firmware / "e2e-good.gbs", compat, NEW_AFU)
+    write_bitstream(firmware / "e2e-wrong.gbs", "ab" * 16, NEW_AFU)
+    return str(compat)
+
+
+def fpga_template(name: str, bitstream: str, afu: str = NEW_AFU) -> dict[str, Any]:
+    """A template whose FpgaConfig loads ``bitstream`` unless the port already shows ``afu``."""
+    wanted = {"afuID": afu} if afu else {}
+    return {"apiVersion": "resource.k8s.io/v1", "kind": "ResourceClaimTemplate",
+            "metadata": {"name": name}, "spec": {"spec": {"devices": {
+                "requests": [{"name": "fpga", "exactly": {
+                    "deviceClassName": "fpga.dra.fakehw.dev"}}],
+                "config": [{"opaque": {"driver": DRIVER, "parameters": {
+                    "apiVersion": "fpga.fakehw.dev/v1alpha1", "kind": "FpgaConfig",
+                    "bitstream": bitstream, **wanted, "setup": {"lanes": 4}}}}]}}}}
+
+
+def test_a_pod_gets_an_fpga_programmed_with_its_afu(driver: RunningDriver,
+                                                   bitstreams: str) -> None:
+    kubectl, name = driver.kubectl, "fpga-e2e"
+    kubectl.apply(json.dumps({"apiVersion": "v1", "kind": "List", "items": [
+        fpga_template(name, "e2e-good.gbs"),
+        pod(name, "env | grep ^FAKEHW_FPGA | sort; ls -ln /dev/dfl-port.0", claim="fpga")]}))
+    try:
+        wait_until(lambda: phase(driver, name) in {"Succeeded", "Failed"}, 120, driver)
+        logs = kubectl.run(["logs", name]).stdout
+        assert phase(driver, name) == "Succeeded", logs
+        assert f"FAKEHW_FPGA_AFU_ID={NEW_AFU}" in logs
+        assert "FAKEHW_FPGA_SETUP_LANES=4" in logs
+        assert "235,   0" in logs  # the port's character device, with its real numbers
+        wait_until(lambda: devices(driver)[FPGA]["attributes"]["afuID"] == {
+            "string": NEW_AFU}, 30, driver)  # the new AFU is republished for selectors
+    finally:
+        kubectl.run(["delete", "pod", name, "--wait=true", "--timeout=60s"], check=False)
+        kubectl.run(["delete", "resourceclaimtemplate", name], check=False)
+
+
+def test_an_incompatible_bitstream_keeps_the_pod_pending_with_the_reason(
+        driver: RunningDriver, bitstreams: str) -> None:
+    kubectl, name = driver.kubectl, "fpga-wrong-e2e"
+    kubectl.apply(json.dumps({"apiVersion": "v1", "kind": "List", "items": [
+        fpga_template(name, "e2e-wrong.gbs", afu=""), pod(name, "true", claim="fpga")]}))
+
+    def reasons() -> str:
+        return kubectl.run(["get", "events", "--field-selector",
+                            f"involvedObject.name={name}", "-o",
+                            "jsonpath={.items[*].message}"], check=False).stdout
+
+    try:
+        wait_until(lambda: "reconfig incompatible image" in reasons(), 120, driver)
+        assert "write init error" in reasons()
+        assert phase(driver, name) == "Pending"
+    finally:
+        kubectl.run(["delete", "pod", name, "--wait=true", "--timeout=60s"], check=False)
+        kubectl.run(["delete", "resourceclaimtemplate", name], check=False)
 
 
 def test_unplugging_a_gpu_updates_the_slice(driver: RunningDriver) -> None:
