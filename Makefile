@@ -47,6 +47,9 @@ test-socket: setup ## Real gRPC servers on unix sockets, driven as the kubelet d
 test-cluster: setup binaries ## Tests against a real local Kubernetes cluster
 	$(PYTEST) -q -m cluster
 
+test-driver-e2e: setup binaries ## The reference driver on a local cluster of its own
+	$(PYTEST) -q -m cluster tests/driver_e2e
+
 cluster-up: setup binaries ## A 2-node local cluster with the edge-node hardware on each node
 	$(BIN)/fakehw cluster up --nodes 2 --hardware-profile edge-node
 
@@ -62,4 +65,4 @@ clean: ## Remove the virtualenv and caches made in the checkout
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis
 
 .PHONY: help setup lint protos binaries test test-unit test-tools test-socket test-cluster \
-	cluster-up cluster-down bench clean
+	test-driver-e2e 	cluster-up cluster-down bench clean
