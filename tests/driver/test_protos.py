@@ -1,7 +1,9 @@
-"""Our .proto files against the kubelet's own, when the Go module cache has them."""
+"""Our .proto files against the kubelet's own, fetched from the Go module proxy."""
 
 from __future__ import annotations
 
+import json
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -17,7 +19,7 @@ from grpc_tools import protoc
 
 pytestmark = pytest.mark.unit
 
-KUBELET_APIS = Path.home() / "go/pkg/mod/k8s.io/kubelet@v0.37.2/pkg/apis"
+KUBELET_MODULE = "k8s.io/kubelet@v0.37.2"
 OURS = Path(__file__).parents[2] / "api/dra_kubelet_api/protos"
 PAIRS = {
     "pluginregistration/v1/api.proto": "pluginregistration_v1.proto",
@@ -39,11 +41,19 @@ def descriptor(include: Path, proto: Path, out: Path) -> bytes:
     return compiled.SerializeToString(deterministic=True)
 
 
-@pytest.mark.skipif(not KUBELET_APIS.is_dir(), reason="k8s.io/kubelet@v0.37.2 not in ~/go")
+@pytest.fixture(scope="module")
+def kubelet_apis() -> Path:
+    """The kubelet's API folder from the Go module cache (downloaded if missing)."""
+    done = subprocess.run(["go", "mod", "download", "-json", KUBELET_MODULE],
+                          capture_output=True, text=True, timeout=300, check=True)
+    return Path(json.loads(done.stdout)["Dir"]) / "pkg/apis"
+
+
 @pytest.mark.parametrize(("theirs", "ours"), PAIRS.items())
-def test_descriptor_equals_the_kubelets(theirs: str, ours: str, tmp_path: Path) -> None:
+def test_descriptor_equals_the_kubelets(theirs: str, ours: str, tmp_path: Path,
+                                        kubelet_apis: Path) -> None:
     assert descriptor(OURS, OURS / ours, tmp_path / "ours") == descriptor(
-        KUBELET_APIS, KUBELET_APIS / theirs, tmp_path / "theirs")
+        kubelet_apis, kubelet_apis / theirs, tmp_path / "theirs")
 
 
 def test_service_names_as_the_kubelet_calls_them() -> None:

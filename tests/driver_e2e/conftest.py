@@ -57,7 +57,7 @@ def draref_cluster(pytestconfig: pytest.Config) -> Iterator[SessionCluster]:
     console = Console(stderr=True)
     provider = LocalProvider()
     if problem := provider.available():
-        pytest.skip(f"the local cluster provider cannot run here: {problem}")
+        pytest.fail(f"the local cluster provider cannot run here: {problem}")
     already = provider.status(settings).running
     status = provider.up(settings, console)
     if status.kubeconfig is None:

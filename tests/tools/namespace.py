@@ -19,12 +19,14 @@ MOUNT_AND_RUN = 'mount --bind "$0/sys" /sys && mount --bind "$0/dev" /dev && exe
 
 
 def require(*tools: str) -> None:
-    """Skip (with the reason) where the tools or the rights to unshare are missing."""
+    """Fail (with the fix) where the tools or the rights to unshare are missing: these tests
+    exist to run the real tools, so a machine without them is set up wrong."""
     missing = [tool for tool in ("unshare", *tools) if shutil.which(tool) is None]
     if missing:
-        pytest.skip(f"not installed: {', '.join(missing)}")
+        pytest.fail(f"not installed: {', '.join(missing)}; run make setup "
+                    "(hack/install-system-deps.sh)")
     if os.geteuid() != 0:
-        pytest.skip("bind-mounting a tree over /sys needs root")
+        pytest.fail("bind-mounting a tree over /sys needs root; run the tools tier as root")
 
 
 def run_in_tree(root: Path, *command: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:

@@ -15,7 +15,7 @@ pytestmark = pytest.mark.tools
 
 def lspci(root: Path, *args: str) -> str:
     if shutil.which("lspci") is None:
-        pytest.skip("lspci (pciutils) is not installed")
+        pytest.fail("lspci (pciutils) is not installed; run make setup")
     done = subprocess.run(
         ["lspci", "-A", "linux-sysfs", "-O", f"sysfs.path={root}/sys/bus/pci", "-nn", *args],
         capture_output=True, text=True, timeout=30, check=True)
