@@ -17,8 +17,6 @@ from dra_kubelet_api._generated import (
 from google.protobuf import descriptor_pb2
 from grpc_tools import protoc
 
-pytestmark = pytest.mark.unit
-
 KUBELET_MODULE = "k8s.io/kubelet@v0.37.2"
 OURS = Path(__file__).parents[2] / "api/dra_kubelet_api/protos"
 PAIRS = {
@@ -49,6 +47,7 @@ def kubelet_apis() -> Path:
     return Path(json.loads(done.stdout)["Dir"]) / "pkg/apis"
 
 
+@pytest.mark.tools
 @pytest.mark.parametrize(("theirs", "ours"), PAIRS.items())
 def test_descriptor_equals_the_kubelets(theirs: str, ours: str, tmp_path: Path,
                                         kubelet_apis: Path) -> None:
@@ -56,6 +55,7 @@ def test_descriptor_equals_the_kubelets(theirs: str, ours: str, tmp_path: Path,
         kubelet_apis, kubelet_apis / theirs, tmp_path / "theirs")
 
 
+@pytest.mark.unit
 def test_service_names_as_the_kubelet_calls_them() -> None:
     assert [module.DESCRIPTOR.services_by_name[service].full_name for module, service in (
         (pluginregistration_v1_pb2, "Registration"), (dra_v1_pb2, "DRAPlugin"),
