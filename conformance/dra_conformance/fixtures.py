@@ -8,6 +8,7 @@ as "not run", never as passed. Heavy imports stay inside the fixtures.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -141,16 +142,32 @@ def dra_claims(request: pytest.FixtureRequest, dra_book: Book, dra_profile: Driv
 @pytest.fixture(scope="session")
 def dra_devices(request: pytest.FixtureRequest, pytestconfig: pytest.Config,
                 dra_profile: DriverProfile, dra_node: str | None) -> tuple[DeviceRef, ...]:
-    """Devices the driver publishes on the node under test, to put into allocations."""
+    """Devices the driver publishes on the node under test, to put into allocations.
+
+    Socket-tier claims name the profile's first DeviceClass, so only devices that class
+    selects are allocated to them, as the scheduler would (all the node's devices when the
+    profile names no class)."""
     found = pytestconfig.hook.pytest_dra_devices(config=pytestconfig, profile=dra_profile,
                                                  node=dra_node)
     if found is None:
         from dra_conformance import slices  # noqa: PLC0415
 
         api_client = request.getfixturevalue("dra_api_client")
-        found = slices.devices(slices.fetch(api_client, dra_profile.driver), dra_node)
+        published = slices.fetch(api_client, dra_profile.driver)
+        found = slices.devices(published, dra_node)
+        if dra_profile.device_classes:
+            from dra_conformance.errors import ExpressionError  # noqa: PLC0415
+            from dra_conformance.model.cel import CelRuntimeError  # noqa: PLC0415
+
+            selectors = request.getfixturevalue("dra_class_selectors")
+            # a class the model cannot evaluate: every device, as before classes were known
+            with contextlib.suppress(ExpressionError, CelRuntimeError):
+                found = slices.in_class(published, found, dra_profile.device_classes[0],
+                                        selectors)
     if not found:
-        pytest.skip(f"the driver publishes no devices on node {dra_node or '(any)'}")
+        classes = dra_profile.device_classes[:1]
+        pytest.skip(f"the driver publishes no devices on node {dra_node or '(any)'}"
+                    + (f" that DeviceClass {classes[0]} selects" if classes else ""))
     return tuple(found)
 
 

@@ -7,7 +7,7 @@ by hand in that shape.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from dra_conformance.claims.model import DeviceRef
@@ -40,6 +40,16 @@ def devices(slices: Iterable[Slice], node: str | None = None) -> list[DeviceRef]
         pool = spec.get("pool", {}).get("name", "")
         found.extend(DeviceRef(pool, d["name"]) for d in spec.get("devices") or ())
     return sorted(set(found), key=lambda d: (d.pool, d.device))
+
+
+def in_class(slices: Iterable[Slice], devices: Iterable[DeviceRef], device_class: str,
+             class_selectors: Mapping[str, Sequence[str]]) -> list[DeviceRef]:
+    """Those of ``devices`` that ``device_class`` selects, judged by the allocator model."""
+    from dra_conformance.model import allocator, inventory  # noqa: PLC0415
+
+    selected = {(d.pool, d.name) for d in allocator.in_class(
+        inventory.from_slices(slices), device_class, class_selectors)}
+    return [d for d in devices if (d.pool, d.device) in selected]
 
 
 def nodes(slices: Iterable[Slice]) -> list[str]:

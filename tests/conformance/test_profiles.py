@@ -30,11 +30,14 @@ def test_every_example_parses(path: Path) -> None:
 
 def test_reference_example() -> None:
     profile = profiles.load(EXAMPLES / "reference-driver.yaml")
-    assert profile.driver == "gpu.fakehw.dev"
-    assert profile.device_classes == ("gpu.fakehw.dev",)
+    assert profile.driver == "dra.fakehw.dev"  # the driver's --driver-name default
+    assert profile.device_classes[0] == "gpu.dra.fakehw.dev"
+    assert len(profile.device_classes) == 4
     assert Feature.V1BETA1 in profile.features
     assert profile.deployment.mode is DeploymentMode.DEPLOYED
-    assert profile.injection.env == ("FAKEHW_GPU_UUID",)
+    assert profile.injection.check_command[:2] == ("sh", "-c")
+    assert profile.config is not None
+    assert profile.config.expect_env["FAKEHW_GPU_SHARING"] == "time-sliced"
 
 
 def test_example_driver_example_has_commands_and_config() -> None:

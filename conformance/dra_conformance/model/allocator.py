@@ -84,6 +84,12 @@ def allocate(claim: ClaimModel, devices: Sequence[Device], *,
     return Outcome(None, "no set of devices satisfies every request and constraint")
 
 
+def in_class(devices: Sequence[Device], device_class: str,
+             class_selectors: Mapping[str, Sequence[str]]) -> list[Device]:
+    """The devices ``device_class`` selects (CelRuntimeError, ExpressionError as the model)."""
+    return _candidates(Exactly("class", device_class), devices, class_selectors)
+
+
 def _candidates(spec: Exactly, devices: Sequence[Device],
                 classes: Mapping[str, Sequence[str]]) -> list[Device]:
     matches = _matcher(spec, classes)
