@@ -36,7 +36,7 @@ def up(profile: HardwareProfile, root: Path, node_name: str = "", *,
     """Materialize the profile and start its cameras; on any failure remove all of it."""
     machine.up(profile, root, node_name)
     try:
-        if profile.fpgas:
+        if profile.fpgas or profile.cxl:
             start_watcher(root)
         if cameras and profile.cameras:
             start_cameras(root, profile)

@@ -18,9 +18,9 @@ from fakehw.devices.fpga import (
     program,
     write_bitstream,
 )
-from fakehw.devices.fpga.inotify import IN_CLOSE_WRITE, Inotify
 from fakehw.errors import DeviceStateError, UnknownDeviceError
 from fakehw.tree import state as tree_state
+from fakehw.tree.inotify import IN_CLOSE_WRITE, Inotify
 from tests.treesnap import snapshot
 
 pytestmark = pytest.mark.unit

@@ -34,6 +34,10 @@ MEMORY_BLOCK = 128 << 20  # x86-64's memory block size for machines under 64 GiB
 DAX_ALIGN = 2 << 20  # PMD_SIZE, what cxl_dax_region asks of device-dax
 FIRMWARE = "BWFW VERSION 00"  # what QEMU's cxl-type3 reports in Identify Memory Device
 PAYLOAD_MAX = 2048  # QEMU's mailbox payload (1 << CXL_MAILBOX_PAYLOAD_SHIFT)
+MEMDEV, ENDPOINT, REGION = "cxl", "cxl-endpoint", "cxl-region"  # record kinds
+# A region's progress through the kernel's write sequence (its record's ``state``); regions
+# made whole by create_region have none and count as online.
+NEW, ACTIVE, COMMITTED, ONLINE = "new", "active", "committed", "online"
 
 
 @dataclass(frozen=True)

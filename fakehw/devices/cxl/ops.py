@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from fakehw.devices.cxl import dpa
 from fakehw.devices.cxl.errors import CapacityError, RegionOrderError, RegionSizeError
 from fakehw.devices.cxl.layout import GRANULE, HDM_DECODERS, MemdevLayout, RegionLayout
 from fakehw.devices.cxl.regions import (
@@ -138,17 +139,18 @@ def plan_region(records: list[DeviceRecord], memdev: DeviceRecord, size: int) ->
     mem = MemdevLayout.of(memdev)
     allocated = regions_of(records, memdev)
     name = memdev.attributes["memdev"]
-    if len(allocated) >= HDM_DECODERS:
+    slot = dpa.next_slot(records, memdev)
+    if slot >= HDM_DECODERS:
         raise CapacityError(f"{name} uses all {HDM_DECODERS} of its HDM decoders "
-                            f"({', '.join(r.name for r in allocated)}); delete a region first")
-    used = sum(int(r.attributes["size"]) for r in allocated)
+                            f"({', '.join(r.name for r in allocated) or 'held DPA'}); "
+                            f"delete a region first")
+    used = dpa.in_use(records, memdev)
     if size > mem.capacity - used:
         raise CapacityError(f"a region of {format_bytes(size)} does not fit on {name}: "
                             f"{format_bytes(mem.capacity - used)} of "
                             f"{format_bytes(mem.capacity)} is free; ask for at most that, "
                             f"or delete a region")
-    return RegionLayout(id=next_region_id(records), memdev=mem, slot=len(allocated),
-                        size=size, dpa=used)
+    return RegionLayout(id=next_region_id(records), memdev=mem, slot=slot, size=size, dpa=used)
 
 
 def add_region(tree: TreeWriter, records: list[DeviceRecord], unplugged: list[str],

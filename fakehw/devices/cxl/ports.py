@@ -121,14 +121,19 @@ def write_switch_decoder(tree: TreeWriter, mem: MemdevLayout, slot: int,
 
 
 def write_endpoint_decoder(tree: TreeWriter, mem: MemdevLayout, slot: int,
-                           region: RegionLayout | None) -> None:
-    """An endpoint decoder: its HPA range and, when in use, the DPA range it claims."""
+                           region: RegionLayout | None,
+                           held: tuple[int, int] | None = None) -> None:
+    """An endpoint decoder: its HPA range and, when in use, the DPA range it claims; ``held``
+    is a (dpa, size) reservation made through ``dpa_size`` that no region uses yet."""
     path = f"{mem.endpoint_path}/{mem.endpoint_decoder(slot)}"
     _decode(tree, path, region)
-    dpa, size = (region.dpa, region.size) if region else (2**64 - 1, 0)
-    replace_attr(tree, f"{path}/mode", "ram" if region else "none", mode=0o644)
+    dpa, size = (region.dpa, region.size) if region else held or (2**64 - 1, 0)
+    # keep_writes: a mode or size a driver just wrote, not yet acted on, must stay to be read
+    replace_attr(tree, f"{path}/mode", "ram" if region or held else "none", mode=0o644,
+                 keep_writes=True)
     replace_attr(tree, f"{path}/dpa_resource", f"{dpa:#x}")
-    replace_attr(tree, f"{path}/dpa_size", f"0x{size:016x}", mode=0o644)  # the kernel's %pa
+    replace_attr(tree, f"{path}/dpa_size", f"0x{size:016x}", mode=0o644,  # the kernel's %pa
+                 keep_writes=True)
 
 
 def _decode(tree: TreeWriter, path: str, region: RegionLayout | None) -> None:

@@ -41,8 +41,8 @@ def write_region(tree: TreeWriter, region: RegionLayout) -> None:
     """Build the region folder, DAX region and device inside, aside; rename it in whole."""
     with staged(tree, region.path) as aside:
         _region_files(aside, region)
-        _dax_region_files(aside, region)
-        _dax_files(aside, region)
+        dax_region_files(aside, region)
+        dax_files(aside, region)
 
 
 def link_region(tree: TreeWriter, region: RegionLayout, record: DeviceRecord) -> None:
@@ -66,7 +66,7 @@ def _region_files(tree: TreeWriter, region: RegionLayout) -> None:
         tree.attr(f"{path}/{name}", value, mode=mode)
 
 
-def _dax_region_files(tree: TreeWriter, region: RegionLayout) -> None:
+def dax_region_files(tree: TreeWriter, region: RegionLayout) -> None:
     path = region.dax_region_path
     cxl_files(tree, path, "cxl_dax_region", CXL_DAX_REGION, "cxl_dax_region")
     for name, value, mode in (
@@ -76,7 +76,7 @@ def _dax_region_files(tree: TreeWriter, region: RegionLayout) -> None:
         tree.attr(f"{path}/dax_region/{name}", value, mode=mode)
 
 
-def _dax_files(tree: TreeWriter, region: RegionLayout) -> None:
+def dax_files(tree: TreeWriter, region: RegionLayout) -> None:
     path, end = region.dax_path, region.resource + region.size - 1
     uevent = [f"MAJOR={DAX_MAJOR}", f"MINOR={region.id}", f"DEVNAME={region.dax}",
               "DRIVER=kmem", "MODALIAS=dax:t0*"]

@@ -9,7 +9,17 @@ leaves nothing stale when a memdev vanishes with its regions.
 
 from __future__ import annotations
 
-from fakehw.devices.cxl.layout import HDM_DECODERS, MemdevLayout, RegionLayout
+from fakehw.devices.cxl import dpa
+from fakehw.devices.cxl.layout import (
+    COMMITTED,
+    ENDPOINT,
+    HDM_DECODERS,
+    MEMDEV,
+    ONLINE,
+    REGION,
+    MemdevLayout,
+    RegionLayout,
+)
 from fakehw.devices.cxl.memory import sync_memory
 from fakehw.devices.cxl.ports import (
     region_seed,
@@ -19,25 +29,35 @@ from fakehw.devices.cxl.ports import (
 )
 from fakehw.tree.writer import DeviceRecord, TreeWriter
 
-MEMDEV, ENDPOINT, REGION = "cxl", "cxl-endpoint", "cxl-region"
+__all__ = ["ENDPOINT", "MEMDEV", "REGION", "memdevs", "next_region_id", "plugged_regions",
+           "region_state", "regions_of", "sync", "sync_decoders", "sync_numa"]
 
 
 def memdevs(records: list[DeviceRecord]) -> list[DeviceRecord]:
     return [r for r in records if r.kind == MEMDEV]
 
 
+def region_state(record: DeviceRecord) -> str:
+    return str(record.attributes.get("state", ONLINE))
+
+
 def regions_of(records: list[DeviceRecord], memdev: DeviceRecord) -> list[DeviceRecord]:
-    """The memdev's regions, plugged or not, in slot (allocation) order."""
-    mine = [r for r in records if r.kind == REGION and r.parent == memdev.name]
+    """The memdev's regions with a target decoder, plugged or not, in slot (allocation) order;
+    a region still being configured (no ``target0`` yet) holds no decoder and is left out."""
+    mine = [r for r in records if r.kind == REGION and r.parent == memdev.name
+            and int(r.attributes["slot"]) >= 0]
     return sorted(mine, key=lambda r: int(r.attributes["slot"]))
 
 
-def plugged_regions(records: list[DeviceRecord], unplugged: list[str]) -> list[RegionLayout]:
+def plugged_regions(records: list[DeviceRecord], unplugged: list[str],
+                    states: tuple[str, ...] = ()) -> list[RegionLayout]:
+    """Plugged regions with a target, only those in ``states`` if given."""
     found = []
     for memdev in memdevs(records):
         mem = MemdevLayout.of(memdev)
         found += [RegionLayout.of(r, mem) for r in regions_of(records, memdev)
-                  if r.name not in unplugged and memdev.name not in unplugged]
+                  if r.name not in unplugged and memdev.name not in unplugged
+                  and (not states or region_state(r) in states)]
     return found
 
 
@@ -48,26 +68,29 @@ def sync(tree: TreeWriter, records: list[DeviceRecord], unplugged: list[str]) ->
 
 def sync_numa(tree: TreeWriter, records: list[DeviceRecord], unplugged: list[str]) -> None:
     nodes = sorted(int(r.attributes["targetNode"]) for r in memdevs(records))
-    sync_memory(tree, plugged_regions(records, unplugged), nodes)
+    sync_memory(tree, plugged_regions(records, unplugged, (ONLINE,)), nodes)
 
 
 def sync_decoders(tree: TreeWriter, records: list[DeviceRecord], unplugged: list[str]) -> None:
-    """Decoder state and each memdev record's ``freeCapacity`` and ``regions``."""
+    """Decoder state and each memdev record's ``freeCapacity`` and ``regions``: decoders
+    carry the regions attached to them, committed or not, and held DPA reservations;
+    ``decoders_committed`` counts the committed ones."""
     live = plugged_regions(records, unplugged)
+    committed = {r.name for r in plugged_regions(records, unplugged, (COMMITTED, ONLINE))}
     for memdev in memdevs(records):
         mem = MemdevLayout.of(memdev)
         slots = {r.slot: r for r in live if r.memdev.index == mem.index}
+        count = len([r for r in slots.values() if r.name in committed])
+        reserved = {s: (dpa.offset(records, memdev, s), n) for s, n in dpa.held(memdev).items()}
         for slot in range(HDM_DECODERS):
             write_switch_decoder(tree, mem, slot, slots.get(slot))
-        write_committed(tree, mem.port_path, len(slots))
+        write_committed(tree, mem.port_path, count)
         if (tree.sys / mem.endpoint_path).is_dir():
             for slot in range(HDM_DECODERS):
-                write_endpoint_decoder(tree, mem, slot, slots.get(slot))
-            write_committed(tree, mem.endpoint_path, len(slots))
-        allocated = regions_of(records, memdev)
-        memdev.attributes["freeCapacity"] = mem.capacity - sum(
-            int(r.attributes["size"]) for r in allocated)
-        memdev.attributes["regions"] = ",".join(r.name for r in allocated)
+                write_endpoint_decoder(tree, mem, slot, slots.get(slot), reserved.get(slot))
+            write_committed(tree, mem.endpoint_path, count)
+        memdev.attributes["freeCapacity"] = mem.capacity - dpa.in_use(records, memdev)
+        memdev.attributes["regions"] = ",".join(r.name for r in regions_of(records, memdev))
     _seeds(tree, records)
 
 

@@ -95,10 +95,23 @@ def char_device(tree: TreeWriter, path: str, node: str, major: int, minor: int) 
     tree.dev_link(f"char/{major}:{minor}", node)
 
 
-def replace_attr(tree: TreeWriter, path: str, value: str | int, mode: int = 0o444) -> None:
-    """Change an attribute in one rename, so a reader sees the old or the new value."""
+_STAMPS: dict[Path, tuple[int, int]] = {}  # file -> (inode, mtime) as this process left it
+
+
+def replace_attr(tree: TreeWriter, path: str, value: str | int, mode: int = 0o444, *,
+                 keep_writes: bool = False) -> None:
+    """Change an attribute in one rename, so a reader sees the old or the new value.
+
+    ``keep_writes``: leave the file alone if someone wrote it since this process last did;
+    the watcher has yet to act on that write, and must read what was written.
+    """
     target = tree.sys / path
     text = f"{value}\n"
+    if keep_writes and target.exists():
+        status = target.stat()
+        if _STAMPS.get(target, (status.st_ino, status.st_mtime_ns)) != (
+                status.st_ino, status.st_mtime_ns):
+            return
     if target.exists() and target.read_text() == text and target.stat().st_mode & 0o777 == mode:
         return  # unchanged: watchers see no event
     scratch = _scratch(tree)
@@ -107,6 +120,8 @@ def replace_attr(tree: TreeWriter, path: str, value: str | int, mode: int = 0o44
     temporary.write_text(text)
     temporary.chmod(mode)
     os.replace(temporary, target)
+    status = target.stat()
+    _STAMPS[target] = (status.st_ino, status.st_mtime_ns)
 
 
 def _scratch(tree: TreeWriter) -> Path:

@@ -23,11 +23,11 @@ from pathlib import Path, PurePosixPath
 from types import TracebackType
 
 from fakehw.devices.fpga.errors import BitstreamError
-from fakehw.devices.fpga.inotify import IN_CLOSE_WRITE, Inotify
 from fakehw.devices.fpga.layout import FPGALayout
 from fakehw.devices.fpga.programming import fail_request, program
 from fakehw.errors import FakeHWError
 from fakehw.tree import state as tree_state
+from fakehw.tree.inotify import IN_CLOSE_WRITE, Inotify
 from fakehw.tree.state import TreeState
 from fakehw.tree.writer import DeviceRecord
 

@@ -1,4 +1,4 @@
-"""A minimal inotify binding over libc, so the firmware watcher needs no extra package.
+"""A minimal inotify binding over libc, so the watcher needs no extra package.
 
 Only what the watcher uses: watch folders for writes that were closed (``IN_CLOSE_WRITE``, the
 moment ``echo path > firmware`` is complete) and read events with a timeout, so the caller can
