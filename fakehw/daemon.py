@@ -9,12 +9,21 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
+import subprocess
 import time
 from pathlib import Path
 
 from fakehw.tree.state import TreeState
 
 STOP_TIMEOUT = 10.0
+# Popen objects of processes this Python process started, so stopping them reaps them through
+# Popen (Python warns about a child it started and never waited for).
+_CHILDREN: dict[int, subprocess.Popen[bytes]] = {}
+
+
+def adopt(process: subprocess.Popen[bytes]) -> None:
+    """Remember a detached child started here, for ``stop_processes`` to reap."""
+    _CHILDREN[process.pid] = process
 
 
 def is_ours(pid: int) -> bool:
@@ -41,6 +50,11 @@ def stop_processes(state: TreeState) -> None:
 
 def _gone(pid: int) -> bool:
     """Collect the process if it is our child (a zombie shows no command line), then ask."""
+    child = _CHILDREN.get(pid)
+    if child is not None:
+        if child.poll() is None:
+            return False
+        del _CHILDREN[pid]
     with contextlib.suppress(ChildProcessError):
         os.waitpid(pid, os.WNOHANG)
     return not is_ours(pid)

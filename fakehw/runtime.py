@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from fakehw import machine
+from fakehw import daemon, machine
 from fakehw.camera.config import from_profile
 from fakehw.errors import CameraError, TreeError
 from fakehw.profiles.model import HardwareProfile
@@ -26,9 +26,6 @@ from fakehw.tree import state as tree_state
 
 READY_TIMEOUT = 30.0
 LOG_TAIL = 15
-# The daemon outlives the Popen that started it on purpose; holding the objects keeps Python
-# from warning that a child it spawned is still running when they are collected.
-_DETACHED: list[subprocess.Popen[bytes]] = []
 
 
 def up(profile: HardwareProfile, root: Path, node_name: str = "", *,
@@ -77,7 +74,7 @@ def _spawn(root: Path, name: str, arguments: list[str]) -> dict[str, Any]:
         process = subprocess.Popen([sys.executable, *arguments], stdout=subprocess.PIPE,
                                    stderr=errors, start_new_session=True)
     ready = _wait_ready(process, log, name)
-    _DETACHED.append(process)
+    daemon.adopt(process)
     with tree_state.locked(root):
         state = tree_state.load(root)
         state.processes[name] = process.pid

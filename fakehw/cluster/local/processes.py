@@ -109,12 +109,14 @@ def stop(record: ProcessRecord, timeout: float = 10.0) -> None:
     while time.monotonic() < deadline:
         _reap(record.pid)
         if not is_running(record):
+            _reap(record.pid)  # it may have turned zombie after the first look
             return
         time.sleep(0.05)
     _signal(record, signal.SIGKILL)
     while is_running(record):
         _reap(record.pid)
         time.sleep(0.02)
+    _reap(record.pid)
 
 
 def wait_ready(record: ProcessRecord, ready: Callable[[], bool], timeout: float,
