@@ -20,6 +20,7 @@ from typing import Any
 from dra_conformance.claims.model import ClaimRef, ClaimSpec, DeviceRef
 from dra_reference.cdi import ContainerEdits, DeviceNode
 from dra_reference.checkpoint import CheckpointEntry
+from dra_reference.errors import PermanentError
 from dra_reference.plugin.memory import Config, MemoryClaimSource, Result, resource_claim
 from dra_reference.plugin.model import PreparedDevice, PrepareRequest
 from dra_reference.plugin.server import PluginServer
@@ -32,9 +33,14 @@ DEVICES = tuple(DeviceRef(NODE, f"gpu-{index}") for index in range(4))
 
 
 class EnvPreparer:
-    """Every device gets FAKE_DEVICE and one variable per string parameter."""
+    """Every device gets FAKE_DEVICE and one variable per string parameter; a device the
+    harness does not publish cannot be prepared, as on a real node."""
 
     def prepare(self, request: PrepareRequest) -> Sequence[PreparedDevice]:
+        known = {(d.pool, d.device) for d in DEVICES}
+        for device in request.devices:
+            if (device.pool, device.device) not in known:
+                raise PermanentError(f"no device {device.pool}/{device.device} on this node")
         return [PreparedDevice(device, _edits(device.device, device.parameters))
                 for device in request.devices]
 

@@ -20,5 +20,5 @@ def test_reference_driver_passes_the_socket_tier(pytester: pytest.Pytester,
     verdicts = run.verdicts()
     socket_musts = [r.id for r in CATALOGUE if r.tier is Tier.SOCKET and r.feature is None]
     not_passed = {rid: verdicts[rid] for rid in socket_musts if verdicts[rid] != "passed"}
-    # no way to make the reference driver fail a prepare from outside, nor to stop it
-    assert set(not_passed) == {"DRA-PREP-009", "DRA-REG-006"}, not_passed
+    # no test stops the driver yet (its SHOULD of removing its sockets)
+    assert set(not_passed) == {"DRA-REG-006"}, not_passed

@@ -1,8 +1,11 @@
 """Claims and pods in a namespace of the suite's own, and waiting for what happens to them.
 
 Pods run the profile's injection check as their command, so "Succeeded" means the container
-saw the device; a pod the scheduler cannot place keeps a PodScheduled=False condition whose
-reason is Unschedulable, which is how an unsatisfiable claim must show.
+saw the device. A pod the scheduler cannot place keeps a PodScheduled=False condition: reason
+Unschedulable when no node fits, SchedulerError when the DRA plugin's filter itself returns an
+error, which kube-scheduler 1.37 does for a claim it can never satisfy in some ways
+(allocationMode All where a constraint rejects a device, a CEL runtime error). Both are the
+scheduler refusing the pod, which is how an unsatisfiable claim must show.
 """
 
 from __future__ import annotations
@@ -26,7 +29,15 @@ LABEL = "conformance.fakehw.dev/suite"
 class PodState:
     phase: str
     scheduled: bool
-    unschedulable_reason: str  # the PodScheduled condition's message when not scheduled
+    unschedulable_reason: str  # the PodScheduled condition's message, reason Unschedulable
+    scheduler_error: str = ""  # its message when the reason is SchedulerError
+
+    @property
+    def refused(self) -> str:
+        """Why the scheduler refused the pod ("" if it has not)."""
+        if self.unschedulable_reason:
+            return f"Unschedulable: {self.unschedulable_reason}"
+        return f"SchedulerError: {self.scheduler_error}" if self.scheduler_error else ""
 
 
 def check_command(injection: Injection) -> list[str]:
@@ -58,14 +69,33 @@ class Workloads:
             "metadata": {"name": name}, "spec": spec})
         return name
 
+    def template(self, spec: dict[str, Any]) -> str:
+        """A ResourceClaimTemplate whose claims have ``spec``."""
+        name = f"template-{secrets.token_hex(3)}"
+        self.resource.create_namespaced_resource_claim_template(self.namespace, {
+            "metadata": {"name": name}, "spec": {"spec": spec}})
+        return name
+
     def pod(self, claim: str, command: list[str], image: str | None = None,
-            node: str | None = None) -> str:
+            node: str | None = None, *, template: bool = False, containers: int = 1,
+            init: list[str] | None = None, referenced: bool = True) -> str:
+        """A pod using ``claim`` (a template's name with ``template``) in ``containers``
+        containers that run ``command``, after an init container running ``init``; with
+        ``referenced=False`` the pod has the claim but no container names it."""
         name = f"pod-{secrets.token_hex(3)}"
+        uses = {"claims": [{"name": "devices"}]} if referenced else {}
+
+        def container(label: str, argv: list[str]) -> dict[str, Any]:
+            return {"name": label, "image": image or WORKLOAD_IMAGE, "command": argv,
+                    "resources": uses}
+        source = "resourceClaimTemplateName" if template else "resourceClaimName"
         spec: dict[str, Any] = {
             "restartPolicy": "Never", "terminationGracePeriodSeconds": 1,
-            "resourceClaims": [{"name": "devices", "resourceClaimName": claim}],
-            "containers": [{"name": "check", "image": image or WORKLOAD_IMAGE,
-                            "command": command, "resources": {"claims": [{"name": "devices"}]}}]}
+            "resourceClaims": [{"name": "devices", source: claim}],
+            "containers": [container("check" + (f"-{i}" if i else ""), command)
+                           for i in range(containers)]}
+        if init is not None:
+            spec["initContainers"] = [container("init", init)]
         if node:
             spec["nodeSelector"] = {"kubernetes.io/hostname": node}
         self.core.create_namespaced_pod(self.namespace, {"metadata": {"name": name},
@@ -74,14 +104,16 @@ class Workloads:
 
     def state(self, pod: str) -> PodState:
         status = self.core.read_namespaced_pod(pod, self.namespace).status
-        message = ""
+        message = error = ""
         scheduled = False
         for condition in status.conditions or ():
             if condition.type == "PodScheduled":
                 scheduled = condition.status == "True"
                 if condition.reason == "Unschedulable":
                     message = condition.message or "Unschedulable"
-        return PodState(status.phase or "", scheduled, message)
+                elif condition.reason == "SchedulerError" and not scheduled:
+                    error = condition.message or "SchedulerError"
+        return PodState(status.phase or "", scheduled, message, error)
 
     def wait(self, pod: str, done: Any, timeout: float) -> PodState:
         """Poll until ``done(state)`` or ``timeout`` seconds; the last state either way."""
@@ -91,6 +123,32 @@ class Workloads:
             time.sleep(1)
             state = self.state(pod)
         return state
+
+    def generated_claim(self, pod: str) -> str | None:
+        """The name of the claim generated for ``pod`` from its template (None: not yet)."""
+        status = self.core.read_namespaced_pod(pod, self.namespace).status
+        for entry in status.resource_claim_statuses or ():
+            if entry.name == "devices":
+                return str(entry.resource_claim_name) if entry.resource_claim_name else None
+        return None
+
+    def reserved_for(self, claim: str) -> list[str] | None:
+        """Names of the consumers holding ``claim`` (None: the claim is gone)."""
+        from kubernetes.client.exceptions import ApiException  # noqa: PLC0415
+
+        try:
+            read = self.resource.read_namespaced_resource_claim(claim, self.namespace)
+        except ApiException as exc:
+            if exc.status == 404:
+                return None
+            raise
+        return [str(r.name) for r in (read.status.reserved_for if read.status else None) or ()]
+
+    def events(self, *reasons: str) -> list[str]:
+        """Events of the namespace with one of ``reasons``, as "object: reason: message"."""
+        listed = self.core.list_namespaced_event(self.namespace)
+        return [f"{e.involved_object.name}: {e.reason}: {e.message}" for e in listed.items
+                if e.reason in reasons]
 
     def allocation(self, claim: str) -> list[dict[str, Any]]:
         """The claim's allocation results, as API dicts (empty when not allocated)."""
@@ -103,16 +161,55 @@ class Workloads:
 
     def delete(self, pod: str, claim: str, timeout: float = 60) -> None:
         """Delete the pod, then the claim, and wait until the claim is gone (devices free)."""
+        self.delete_pods(pod)
+        self.delete_claims(claim, timeout=timeout)
+
+    def delete_pods(self, *pods: str) -> None:
         from kubernetes.client.exceptions import ApiException  # noqa: PLC0415
 
-        self.core.delete_namespaced_pod(pod, self.namespace, grace_period_seconds=1)
-        self.resource.delete_namespaced_resource_claim(claim, self.namespace)
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
+        for pod in pods:
             try:
-                self.resource.read_namespaced_resource_claim(claim, self.namespace)
+                self.core.delete_namespaced_pod(pod, self.namespace, grace_period_seconds=1)
+            except ApiException as exc:
+                if exc.status != 404:
+                    raise
+
+    def delete_claims(self, *claims: str, timeout: float = 60) -> bool:
+        """Delete the claims and wait until they are gone (their devices free)."""
+        from kubernetes.client.exceptions import ApiException  # noqa: PLC0415
+
+        for claim in claims:
+            try:
+                self.resource.delete_namespaced_resource_claim(claim, self.namespace)
+            except ApiException as exc:
+                if exc.status != 404:
+                    raise
+        return self.wait_claims_gone(*claims, timeout=timeout)
+
+    def wait_pods_gone(self, *pods: str, timeout: float = 60) -> bool:
+        from kubernetes.client.exceptions import ApiException  # noqa: PLC0415
+
+        def exists(pod: str) -> bool:
+            try:
+                self.core.read_namespaced_pod(pod, self.namespace)
             except ApiException as exc:
                 if exc.status == 404:
-                    return
+                    return False
                 raise
-            time.sleep(1)
+            return True
+        deadline = time.monotonic() + timeout
+        left = [pod for pod in pods if exists(pod)]
+        while left and time.monotonic() < deadline:
+            time.sleep(0.5)
+            left = [pod for pod in left if exists(pod)]
+        return not left
+
+    def wait_claims_gone(self, *claims: str, timeout: float = 60) -> bool:
+        deadline = time.monotonic() + timeout
+        left = list(claims)
+        while left:
+            left = [claim for claim in left if self.reserved_for(claim) is not None]
+            if not left or time.monotonic() > deadline:
+                break
+            time.sleep(0.5)
+        return not left

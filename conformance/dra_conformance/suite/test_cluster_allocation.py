@@ -2,7 +2,8 @@
 
 Claims are drawn from the driver's own devices. When the model can satisfy a claim, the pod
 must be scheduled and its allocation must meet every selector and constraint; when it cannot,
-the pod must stay pending as unschedulable. Each example cleans up before the next.
+the scheduler must refuse the pod (PodScheduled=False, Unschedulable or SchedulerError) and
+not have scheduled it. Each example cleans up before the next.
 """
 
 from __future__ import annotations
@@ -57,7 +58,7 @@ def judge(workloads: Workloads, claim: ClaimModel, devices: list[inventory.Devic
                                    SCHEDULE_TIMEOUT)
             planned = [(r.request, r.device.name) for r in expected.results or ()]
             assert state.scheduled, (f"the model allocates {planned} but the scheduler says: "
-                                     f"{state.unschedulable_reason}")
+                                     f"{state.refused or 'nothing'}")
             by_key = {(d.driver, d.pool, d.name): d for d in devices}
             results = [allocator.Result(r["request"], by_key[(r["driver"], r["pool"],
                                                                r["device"])])
@@ -65,10 +66,10 @@ def judge(workloads: Workloads, claim: ClaimModel, devices: list[inventory.Devic
             problems = allocator.verify(claim, results, devices, class_selectors=classes)
             assert not problems, f"the scheduler's allocation breaks: {problems}"
             return f"allocated {[(r.request, r.device.name) for r in results]}"
-        state = workloads.wait(pod, lambda s: s.scheduled, PENDING_FOR)
+        state = workloads.wait(pod, lambda s: s.scheduled or bool(s.refused), PENDING_FOR)
         assert not state.scheduled, f"scheduled although the model says: {expected.reason}"
-        assert state.unschedulable_reason, "pending, but not marked unschedulable"
-        return f"pending as expected ({expected.reason})"
+        assert state.refused, f"pending, but the scheduler gave no reason in {PENDING_FOR:.0f}s"
+        return f"pending as expected ({expected.reason}; scheduler: {state.refused[:120]})"
     finally:
         workloads.delete(pod, name)
 
@@ -114,8 +115,9 @@ def test_cel_runtime_error_keeps_the_pod_pending(
         "deviceClassName": device_class, "selectors": [{"cel": {"expression": broken}}]}}]}})
     pod = dra_workloads.pod(claim, ["true"])
     try:
-        state = dra_workloads.wait(pod, lambda s: s.scheduled, PENDING_FOR)
-        dra_evidence(f"pod scheduled={state.scheduled}: {state.unschedulable_reason}")
+        state = dra_workloads.wait(pod, lambda s: s.scheduled or bool(s.refused), PENDING_FOR)
+        dra_evidence(f"pod scheduled={state.scheduled}: {state.refused}")
         assert not state.scheduled, "a claim whose selector fails at runtime was allocated"
+        assert state.refused, f"pending, but the scheduler gave no reason in {PENDING_FOR:.0f}s"
     finally:
         dra_workloads.delete(pod, claim)

@@ -1,17 +1,23 @@
-"""ResourceSlices as the API server has them: present, consistent and owned by their node."""
+"""ResourceSlices as the API server has them: present, consistent, owned by their node, and
+steady while the driver restarts (the scheduler must not see devices vanish and return)."""
 
 from __future__ import annotations
 
+import threading
+import time
 from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
 import pytest
 
+from dra_conformance import slices
+from dra_conformance.claims.model import DeviceRef
 from dra_conformance.profiles.model import DriverProfile
 
 pytestmark = pytest.mark.cluster
 Evidence = Callable[[str], None]
+SETTLE_SECONDS = 5.0  # after the restart, time for a republish to show
 
 
 def _pools(slices: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
@@ -67,3 +73,35 @@ def test_node_local_pools_are_named_after_their_node(dra_slices: list[dict[str, 
                   and s["spec"]["pool"]["name"] != s["spec"]["nodeName"]})
     dra_evidence(f"pools not named after their node: {odd}")
     assert not odd
+
+
+@pytest.mark.requirement("DRA-SLICE-004")
+def test_slices_keep_their_devices_across_a_restart(
+        dra_api_client: Any, dra_profile: DriverProfile, dra_node: str | None,
+        dra_restart: Callable[[], None], dra_evidence: Evidence) -> None:
+    if dra_node is None:
+        pytest.skip("needs the node whose driver restartCommand restarts: pass --dra-node")
+
+    def published() -> frozenset[DeviceRef]:
+        return frozenset(slices.devices(slices.fetch(dra_api_client, dra_profile.driver),
+                                        dra_node))
+    before = published()
+    seen: list[frozenset[DeviceRef]] = []
+    stop = threading.Event()
+
+    def watch() -> None:  # what the scheduler could have seen while the driver restarted
+        while not stop.wait(0.3):
+            seen.append(published())
+    watcher = threading.Thread(target=watch, daemon=True)
+    watcher.start()
+    try:
+        dra_restart()
+        time.sleep(SETTLE_SECONDS)
+    finally:
+        stop.set()
+        watcher.join()
+    changed = [sorted(d.device for d in s) for s in dict.fromkeys(seen) if s != before]
+    dra_evidence(f"{len(before)} devices of {dra_node}; {len(seen)} reads during and after "
+                 f"the restart; differing sets: {changed}")
+    assert before, f"the driver publishes no devices on {dra_node}"
+    assert not changed, f"while the driver restarted its devices changed to {changed}"

@@ -144,3 +144,22 @@ def test_one_connection_serves_concurrent_calls(sock: SocketTier) -> None:
     errors = [a[r.uid].error for a, r in zip(answers, refs, strict=True) if a[r.uid].error]
     sock.evidence(f"{len(refs)} concurrent prepares on one channel, {len(errors)} errors")
     assert not errors, f"concurrent prepares failed: {errors}"
+
+
+@pytest.mark.requirement("DRA-PREP-009")
+def test_failed_prepare_is_rolled_back(sock: SocketTier, dra_cdi: CdiRegistry) -> None:
+    """A claim whose second device does not exist cannot be prepared; whatever was done for
+    its first device must be undone: no CDI device left, and the device usable again."""
+    real = sock.devices[0]
+    before = set(dra_cdi.refresh().devices)
+    ref = sock.claims.create(ClaimSpec(kit.name("half"), (
+        AllocatedDevice(kit.REQUEST, sock.driver, real.pool, real.device),
+        AllocatedDevice(kit.REQUEST, sock.driver, real.pool, "conformance-no-such-device"))))
+    failed = sock.prepare(ref)
+    left = sorted(set(dra_cdi.refresh().devices) - before)
+    again = sock.prepare(sock.claim([real]))
+    sock.evidence(f"claim of {real.device} and a missing device: {kit.describe(failed)}; "
+                  f"CDI devices left: {left}; {real.device} again: {kit.describe(again)}")
+    assert failed.error, f"a claim with a device the driver lacks was prepared: {failed}"
+    assert not left, f"the failed prepare left CDI devices: {left}"
+    assert again.error == "", f"{real.device} cannot be prepared after the rollback: {again}"
