@@ -1,9 +1,10 @@
 """CXL memory: a RAM region of the allocated capacity per claim, its DAX device handed over,
 destroyed on unprepare in the order the kernel allows, undone on failure and after a crash.
 
-fakehw makes regions through Python functions only (no kernel-style writable files yet), so
-the region backend here is ``FakehwRegions``; ``SysfsRegions``, the kernel ABI, is checked for
+These unit tests run on a tree without its watcher (nothing acts on sysfs writes), so the
+region backend here is ``FakehwRegions``; ``SysfsRegions``, the kernel ABI, is checked for
 what it can do on such a tree: refuse a region below another, and fail clearly otherwise.
+With the watcher running it makes and destroys regions: ``test_cxl_sysfs_backend``.
 """
 
 from __future__ import annotations

@@ -42,6 +42,12 @@ def wait_for(condition: Callable[[], bool], what: str, seconds: float = 10) -> N
         time.sleep(0.02)
 
 
+def records(root: Path) -> tree_state.TreeState:
+    """The records once the watcher is done with the write it is carrying out."""
+    with tree_state.locked(root):
+        return tree_state.load(root)
+
+
 def read(path: Path) -> str:
     return path.read_text().strip()
 
@@ -96,10 +102,10 @@ def test_a_region_made_by_writes_is_listed_and_goes_by_writes(edge: Path) -> Non
     assert regions[name]["size"] == 256 * MiB
     assert regions[name]["decode_state"] == "commit"
     assert f"dax{name[6:]}.0" in daxes
-    memdev = tree_state.load(edge).find("cxl0")
+    memdev = records(edge).find("cxl0")
     assert memdev.attributes["freeCapacity"] == 256 * MiB
     assert (edge / "dev" / f"dax{name[6:]}.0").exists()
-    node = tree_state.load(edge).find(name).attributes["targetNode"]
+    node = records(edge).find(name).attributes["targetNode"]
     meminfo = edge / f"sys/devices/system/node/node{node}/meminfo"
     assert "786432 kB" in meminfo.read_text()  # region0's 512 MiB and this one's 256
 
@@ -108,8 +114,9 @@ def test_a_region_made_by_writes_is_listed_and_goes_by_writes(edge: Path) -> Non
     assert name not in regions
     assert f"dax{name[6:]}.0" not in daxes
     assert "region0" in regions
-    state = tree_state.load(edge)
-    assert state.find("cxl0").attributes["freeCapacity"] == 512 * MiB
+    state = records(edge)
+    log = (tree_state.state_dir(edge) / "watcher.log").read_text()
+    assert state.find("cxl0").attributes["freeCapacity"] == 512 * MiB, log
     assert [r.name for r in state.devices if r.kind == "cxl-region"] == ["region0"]
     assert not (edge / "dev" / f"dax{name[6:]}.0").exists()
     assert "524288 kB" in meminfo.read_text()
@@ -127,7 +134,7 @@ def test_a_region_larger_than_the_free_memory_is_refused_without_damage(edge: Pa
     assert read(region / "commit") == "0"
     assert int(read(target / "dpa_size"), 16) == 0
     assert not list(region.glob("dax_region*"))
-    assert tree_state.load(edge).find("cxl0").attributes["freeCapacity"] == 512 * MiB
+    assert records(edge).find("cxl0").attributes["freeCapacity"] == 512 * MiB
 
     write(edge / "sys" / ROOT_DECODER / "delete_region", name)  # as destroy-region would
     wait_for(lambda: not region.exists(), "removal of the unfinished region")

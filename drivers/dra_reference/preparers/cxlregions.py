@@ -4,7 +4,8 @@
 ``cxl/region.c``): take the name the root decoder offers in ``create_ram_region``, write it
 back to create the region, set its geometry, give it the memdev's next free endpoint decoder
 with a DPA size, commit, bind ``cxl_region`` and wait for the DAX device; destruction undoes
-it. The kernel frees device memory from the top only, so a region whose endpoint decoder is
+it (``cxl destroy-region``'s order: unbind, decode reset, detach the target, free the DPA,
+delete). The kernel frees device memory from the top only, so a region whose endpoint decoder is
 not the highest one in use is refused up front (``RegionBusyError``) before anything is reset.
 
 Other ways of making regions (a helper service, a test double driving an emulator) plug in
@@ -84,6 +85,7 @@ class SysfsRegions:
                                   "kernel frees device memory from the top only")
         _write(self.root / "bus/cxl/drivers/cxl_region/unbind", region, missing_ok=True)
         _write(path / "commit", "0")
+        _write(path / "target0", "\n")  # the kernel frees no DPA a region still uses (EBUSY)
         if endpoint is not None:
             _write(endpoint / target / "dpa_size", "0")
         _write(path.parent / "delete_region", region)
@@ -130,9 +132,11 @@ def _read(path: Path) -> str:
 
 
 def _write(path: Path, value: str, *, missing_ok: bool = False) -> None:
-    """One write per open, as sysfs wants; the kernel's errno becomes the message."""
+    """One write per open, as sysfs wants; the kernel's errno becomes the message. O_TRUNC
+    is ignored by sysfs but keeps a shorter value from landing on a longer one in a tree
+    of plain files (an emulation's)."""
     try:
-        fd = os.open(path, os.O_WRONLY)
+        fd = os.open(path, os.O_WRONLY | os.O_TRUNC)
         try:
             os.write(fd, value.encode())
         finally:

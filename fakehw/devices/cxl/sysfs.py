@@ -95,33 +95,62 @@ def char_device(tree: TreeWriter, path: str, node: str, major: int, minor: int) 
     tree.dev_link(f"char/{major}:{minor}", node)
 
 
-_STAMPS: dict[Path, tuple[int, int]] = {}  # file -> (inode, mtime) as this process left it
+_STAMPS: dict[Path, tuple[int, bytes]] = {}  # file -> (inode, text) as this process left it
+
+
+def remember(file: Path) -> None:
+    """Take ``file`` as this process's own last write, so ``keep_writes`` notices the next
+    one by anyone else (the watcher calls it for the files it may rewrite at start).
+    Content, not mtime, tells: timestamps are coarse, a write in the same tick keeps it."""
+    with contextlib.suppress(FileNotFoundError):
+        _STAMPS[file] = (file.stat().st_ino, file.read_bytes())
 
 
 def replace_attr(tree: TreeWriter, path: str, value: str | int, mode: int = 0o444, *,
                  keep_writes: bool = False) -> None:
     """Change an attribute in one rename, so a reader sees the old or the new value.
 
-    ``keep_writes``: leave the file alone if someone wrote it since this process last did;
-    the watcher has yet to act on that write, and must read what was written.
+    ``keep_writes``: leave the file alone if someone wrote it since this process last did,
+    even while it is being replaced; the watcher has yet to act on that write and must read
+    what was written.
     """
     target = tree.sys / path
     text = f"{value}\n"
-    if keep_writes and target.exists():
-        status = target.stat()
-        if _STAMPS.get(target, (status.st_ino, status.st_mtime_ns)) != (
-                status.st_ino, status.st_mtime_ns):
+    with _held_open(target if keep_writes else None) as before:
+        if before is not None and _STAMPS.get(target, before[:2]) != before[:2]:
             return
-    if target.exists() and target.read_text() == text and target.stat().st_mode & 0o777 == mode:
-        return  # unchanged: watchers see no event
+        if target.exists() and target.read_text() == text and \
+                target.stat().st_mode & 0o777 == mode:
+            return  # unchanged: watchers see no event
+        _rename_in(tree, target, text, mode)
+        remember(target)
+        if before is not None and (late := os.pread(before[2], 4096, 0)) != before[1]:
+            _rename_in(tree, target, late.decode(), mode)  # written while replaced: put back
+
+
+@contextlib.contextmanager
+def _held_open(target: Path | None) -> Iterator[tuple[int, bytes, int] | None]:
+    """(inode, text, fd) of ``target`` kept open, or None."""
+    try:
+        fd = os.open(target, os.O_RDONLY) if target is not None else -1
+    except FileNotFoundError:
+        fd = -1
+    if fd < 0:
+        yield None
+        return
+    try:
+        yield os.fstat(fd).st_ino, os.pread(fd, 4096, 0), fd
+    finally:
+        os.close(fd)
+
+
+def _rename_in(tree: TreeWriter, target: Path, text: str, mode: int) -> None:
     scratch = _scratch(tree)
     scratch.mkdir(parents=True, exist_ok=True)
     temporary = scratch / f"attr-{target.name}"
     temporary.write_text(text)
     temporary.chmod(mode)
     os.replace(temporary, target)
-    status = target.stat()
-    _STAMPS[target] = (status.st_ino, status.st_mtime_ns)
 
 
 def _scratch(tree: TreeWriter) -> Path:

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from fakehw.devices.cxl import decoder_writes, region_writes
 from fakehw.devices.cxl.layout import HDM_DECODERS, MEMDEV, REGION, MemdevLayout
+from fakehw.devices.cxl.sysfs import remember
 from fakehw.devices.cxl.sysfs_writes import (
     Handler,
     apply,
@@ -73,8 +74,10 @@ class _Watches:
                 self.add("root", record.name, mem.root_decoder_path,
                          IN_CLOSE_WRITE | IN_MOVED_TO | IN_CREATE)
                 for slot in range(HDM_DECODERS):
-                    self.add("decoder", f"{record.name}/{slot}",
-                             f"{mem.endpoint_path}/{mem.endpoint_decoder(slot)}")
+                    path = f"{mem.endpoint_path}/{mem.endpoint_decoder(slot)}"
+                    self.add("decoder", f"{record.name}/{slot}", path)
+                    for name in HANDLERS["decoder"]:
+                        remember(self.root / "sys" / path / name)
             elif record.kind == REGION:
                 self.add("region", record.name, record.sysfs)
 
