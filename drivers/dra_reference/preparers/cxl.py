@@ -10,6 +10,7 @@ is destroyed, or, if a newer region sits above it, parked until the kernel allow
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -21,7 +22,12 @@ from dra_reference.params.types import CxlConfig
 from dra_reference.plugin.model import JSON
 from dra_reference.preparers.base import DeviceJob, Note, cdi_node
 from dra_reference.preparers.cxlledger import RegionLedger
-from dra_reference.preparers.cxlregions import RegionBackend, RegionBusyError
+from dra_reference.preparers.cxlregions import (
+    POLL_SECONDS,
+    WAIT_SECONDS,
+    RegionBackend,
+    RegionBusyError,
+)
 from dra_reference.quantity import parse_bytes
 from dra_reference.slices import CXL_STEP
 
@@ -87,7 +93,19 @@ class CxlPreparer:
         self._ledger.drop(region)
 
     def _dax(self, region: str) -> tuple[DeviceNode, int]:
-        """The region's DAX device node and the NUMA node its memory was onlined as."""
+        """The region's DAX device node and the NUMA node its memory was onlined as.
+
+        The device's sysfs folder appears before devtmpfs has made its /dev node, so the
+        node is waited for as long as the region itself."""
+        deadline = time.monotonic() + WAIT_SECONDS
+        while (found := self._find_dax(region)) is None:
+            if time.monotonic() > deadline:
+                raise PreparerError(f"{region} has no DAX device with a /dev node after "
+                                    f"{WAIT_SECONDS:.0f}s")
+            time.sleep(POLL_SECONDS)
+        return found
+
+    def _find_dax(self, region: str) -> tuple[DeviceNode, int] | None:
         path = self._sysfs.device_path(f"bus/cxl/devices/{region}")
         if path is None:
             raise PreparerError(f"{region} vanished right after it was made")
@@ -97,7 +115,7 @@ class CxlPreparer:
                 node = char_device(self._sysfs, folder / "dev", self._devfs, dax)
                 if node is not None:
                     return node, self._sysfs.read_int(folder / "target_node") or 0
-        raise PreparerError(f"{region} has no DAX device with a /dev node")
+        return None
 
 
 def _size(job: DeviceJob) -> int:
