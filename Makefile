@@ -23,6 +23,7 @@ $(VENV)/.installed: pyproject.toml
 lint: setup ## ruff, mypy --strict and the import boundaries
 	$(BIN)/ruff check .
 	$(BIN)/mypy
+	$(BIN)/mypy --strict hack/conformance.py hack/conformancejob
 	$(BIN)/lint-imports
 	hack/gen-protos.sh --check
 
@@ -50,6 +51,9 @@ test-cluster: setup binaries ## Tests against a real local Kubernetes cluster
 test-driver-e2e: setup binaries ## The reference driver on a local cluster of its own
 	$(PYTEST) -q -m cluster tests/driver_e2e
 
+conformance: setup binaries ## Certify the reference driver on a local edge-node cluster (results/conformance/)
+	$(BIN)/python hack/conformance.py run $(CONFORMANCE_ARGS)
+
 cluster-up: setup binaries ## A 2-node local cluster with the edge-node hardware on each node
 	$(BIN)/fakehw cluster up --nodes 2 --hardware-profile edge-node
 
@@ -65,4 +69,4 @@ clean: ## Remove the virtualenv and caches made in the checkout
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis
 
 .PHONY: help setup lint protos binaries test test-unit test-tools test-socket test-cluster \
-	test-driver-e2e 	cluster-up cluster-down bench clean
+	test-driver-e2e conformance cluster-up cluster-down bench clean

@@ -1,0 +1,130 @@
+#!/usr/bin/env python3
+"""``make conformance``: certify the reference DRA driver on a local cluster of fakehw nodes.
+
+The project's main job, in timed steps (the code is in ``hack/conformancejob/``):
+
+    cluster   fakehw cluster up --name conformance --hardware-profile edge-node (a cluster
+              already running under that name is reused, and left running at the end)
+    classes   kubectl apply -f drivers/deploy/deviceclasses.yaml
+    drivers   per node a ``python -m dra_reference kubelet-plugin`` host process over the
+              node's fakehw tree, kubelet directories and CDI directory; one camera controller
+    slices    wait until every node's pool and every camera's pool is published
+    certify   ``python -m dra_conformance certify --tier all`` with a copy of
+              conformance/examples/reference-driver.yaml that says where this run put things
+    cleanup   stop the drivers, then the cluster (``--keep`` leaves both running)
+
+Results go to ``results/conformance/``: report.md/html/json, junit_01.xml, e2e.log (also in
+Sonobuoy's layout), the run's driver profile and the drivers' logs. The exit status is
+certify's: 0 only when every applicable MUST requirement passed.
+
+Every option is also an environment variable, ``FAKEHW_CONFORMANCE_`` and the option in
+capitals (``--apiserver-port`` is ``FAKEHW_CONFORMANCE_RUN_APISERVER_PORT``).
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import click
+from conformancejob.settings import (
+    DEVICE_CLASSES,
+    HYPOTHESIS_PROFILES,
+    PROFILE,
+    RESULTS,
+    TIERS,
+    JobSettings,
+    JobSettingsError,
+)
+
+
+def console_echo() -> Callable[[str], None]:
+    from rich.console import Console  # noqa: PLC0415
+
+    console = Console(stderr=True, highlight=False)
+
+    def echo(text: str) -> None:
+        console.print(f"[dim]{time.strftime('%H:%M:%S')}[/] {text}")
+    return echo
+
+
+@click.group(context_settings={"auto_envvar_prefix": "FAKEHW_CONFORMANCE",
+                               "show_default": True})
+def main() -> None:
+    """Certify the reference DRA driver on a local cluster (the `make conformance` job)."""
+
+
+@main.command(context_settings={"ignore_unknown_options": True})
+@click.option("--name", default="conformance", help="cluster name")
+@click.option("--nodes", type=int, default=2)
+@click.option("--hardware-profile", default="edge-node", help="fakehw profile of every node")
+@click.option("--apiserver-port", type=int, default=6443)
+@click.option("--etcd-port", type=int, default=2379)
+@click.option("--kubelet-port", type=int, default=10250, help="node i uses +10*i")
+@click.option("--controller-manager-port", type=int, default=10257)
+@click.option("--scheduler-port", type=int, default=10259)
+@click.option("--pod-subnet", default="10.244.0.0/16")
+@click.option("--camera-port", type=int, default=None,
+              help="move the profile's cameras to this port (+1, ...) [default: as profiled]")
+@click.option("--driver-profile", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              default=PROFILE)
+@click.option("--device-classes", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              default=DEVICE_CLASSES)
+@click.option("--results", type=click.Path(file_okay=False, path_type=Path), default=RESULTS)
+@click.option("--tier", type=click.Choice(TIERS), default="all")
+@click.option("--seed", type=int, default=None, help="hypothesis seed [default: random]")
+@click.option("--hypothesis-profile", type=click.Choice(HYPOTHESIS_PROFILES), default="ci")
+@click.option("--keep", is_flag=True, help="leave the cluster and the drivers running")
+@click.option("--verbose", "-v", is_flag=True, help="show commands; drivers log at debug")
+@click.argument("pytest_args", nargs=-1, type=click.UNPROCESSED)
+def run(pytest_args: tuple[str, ...], **options: Any) -> None:
+    """Cluster, DeviceClasses, drivers, certify, cleanup; exits with certify's status.
+
+    Arguments after `--` go to pytest, e.g. `-- -k slices`."""
+    from conformancejob.job import Job, JobError, execute  # noqa: PLC0415
+    from conformancejob.supervisor import DriverError  # noqa: PLC0415
+
+    options["results"] = options["results"].resolve()
+    try:
+        settings = JobSettings(**options, pytest_args=pytest_args)
+        sys.exit(execute(Job(settings, console_echo())))
+    except (JobSettingsError, JobError, DriverError) as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
+@main.command("restart-driver")
+@click.option("--registry", type=click.Path(dir_okay=False, path_type=Path), required=True)
+@click.option("--node", required=True)
+@click.option("--timeout", type=float, default=60.0)
+def restart_driver(registry: Path, node: str, timeout: float) -> None:
+    """Restart NODE's kubelet plugin (the driver profile's restartCommand): stop it and wait
+    until the job's supervisor has started it again and it serves its registration socket."""
+    from conformancejob.supervisor import DriverError, restart  # noqa: PLC0415
+
+    try:
+        old, new = restart(registry, node, timeout)
+    except (DriverError, OSError, ValueError) as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"restarted the driver of {node}: pid {old} -> {new}")
+
+
+@main.command()
+@click.option("--name", default="conformance", help="cluster name")
+@click.option("--results", type=click.Path(file_okay=False, path_type=Path), default=RESULTS)
+def down(name: str, results: Path) -> None:
+    """Stop what `run --keep` left running: the drivers, then the cluster."""
+    import subprocess  # noqa: PLC0415
+
+    from conformancejob.supervisor import stop_recorded  # noqa: PLC0415
+
+    settings = JobSettings(name=name, results=results.resolve())
+    stop_recorded(settings.registry, console_echo())
+    sys.exit(subprocess.run(settings.fakehw("cluster", "down", "--name", name),
+                            check=False).returncode)
+
+
+if __name__ == "__main__":
+    main()

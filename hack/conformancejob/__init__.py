@@ -1,0 +1,10 @@
+"""The parts of ``hack/conformance.py``, the ``make conformance`` job.
+
+    settings.py    JobSettings (one run's choices) and the nodes a cluster reports
+    commands.py    the commands and files a run makes, as pure functions
+    supervisor.py  the driver processes: kept running, restarted on request, stopped
+    job.py         the steps of a run, their timings, and the cleanup on every way out
+
+Imported relatively, so the package works both beside the script (``conformancejob``) and
+from the project's tests (``hack.conformancejob``).
+"""

@@ -1,0 +1,118 @@
+"""The commands a run starts and the files it writes, as pure functions of its settings.
+
+Kept apart so each can be checked without a cluster: which ports ``fakehw cluster up`` gets,
+that each node's driver reads its own tree and writes its own CDI directory, what the run's
+driver profile adds to the example's.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .settings import DRIVER, SCRIPT, JobSettings, Node
+
+RESTART_TIMEOUT = 60
+
+
+def cluster_up(s: JobSettings, hardware_profile: str) -> list[str]:
+    return s.fakehw("cluster", "up", "--name", s.name, "--nodes", str(s.nodes),
+                    "--hardware-profile", hardware_profile,
+                    "--apiserver-port", str(s.apiserver_port), "--etcd-port", str(s.etcd_port),
+                    "--kubelet-port", str(s.kubelet_port),
+                    "--controller-manager-port", str(s.controller_manager_port),
+                    "--scheduler-port", str(s.scheduler_port), "--pod-subnet", s.pod_subnet,
+                    *(["--verbose"] if s.verbose else []))
+
+
+def kubelet_plugin(s: JobSettings, node: Node, kubeconfig: Path,
+                   cameras: Path | None) -> list[str]:
+    """The node's driver: the node's tree as /sys and /dev, its kubelet and CDI directories.
+
+    The instance ID (the sockets' name suffix) is the node's index: the registration
+    socket's path must fit a unix socket's 107 bytes under a deep state directory."""
+    command = [s.python, "-m", "dra_reference", "--log-level", _level(s), "kubelet-plugin",
+               "--driver-name", DRIVER, "--node-name", node.name,
+               "--sysfs-root", str(node.hardware_root / "sys"),
+               "--devfs-root", str(node.hardware_root / "dev"),
+               "--plugins-dir", str(node.plugins_dir), "--registry-dir", str(node.registry_dir),
+               "--cdi-dir", str(node.cdi_dir), "--state-dir", str(s.work / f"state-{node.index}"),
+               "--kubeconfig", str(kubeconfig), "--instance-id", str(node.index)]
+    return command + (["--cameras-config", str(cameras)] if cameras else [])
+
+
+def camera_controller(s: JobSettings, kubeconfig: Path, cameras: Path) -> list[str]:
+    return [s.python, "-m", "dra_reference", "--log-level", _level(s), "controller",
+            "--driver-name", DRIVER, "--cameras-config", str(cameras),
+            "--kubeconfig", str(kubeconfig), "--probe-seconds", "5"]
+
+
+def _level(s: JobSettings) -> str:
+    return "debug" if s.verbose else "info"
+
+
+def restart_driver(s: JobSettings, node: Node) -> list[str]:
+    """The driver profile's restartCommand: this script's ``restart-driver``."""
+    return [s.python, str(SCRIPT), "restart-driver", "--registry", str(s.registry),
+            "--node", node.name]
+
+
+def certify(s: JobSettings, profile: Path, kubeconfig: Path, node: Node) -> list[str]:
+    """certify --tier all; the socket tier plays the kubelet of ``node``."""
+    command = [s.python, "-m", "dra_conformance", "certify", "--driver-profile", str(profile),
+               "--kubeconfig", str(kubeconfig), "--registration-socket", str(node.registry_dir),
+               "--node", node.name, "--fakehw-root", str(node.hardware_root),
+               "--tier", s.tier, "--hypothesis-profile", s.hypothesis_profile,
+               "--report-dir", str(s.results)]
+    if s.seed is not None:
+        command += ["--seed", str(s.seed)]
+    return command + (["--", *s.pytest_args] if s.pytest_args else [])
+
+
+def cameras_file(cameras: Sequence[dict[str, Any]], control_socket: Path) -> str:
+    """The driver's cameras file for the cameras a fakehw tree runs (its cameras.json)."""
+    entries = [{
+        "name": c["name"], "url": f"rtsp://{c['host']}:{c['port']}{c['path']}",
+        "control": {"endpoint": f"unix://{control_socket}", "camera": c["name"]},
+        "vendor": "fakehw", "model": "ipc-640", "resolution": f"{c['width']}x{c['height']}",
+        "codec": c.get("codec", "h264"), "fps": c["fps"]} for c in cameras]
+    return str(yaml.safe_dump({"apiVersion": "cameras.fakehw.dev/v1alpha1",
+                               "kind": "CameraList", "cameras": entries}, sort_keys=False))
+
+
+def with_camera_port(profile_text: str, port: int) -> str:
+    """The hardware profile with its cameras listening on ``port``, ``port + 1``, ..."""
+    document = yaml.safe_load(profile_text)
+    for offset, camera in enumerate(document.get("spec", {}).get("cameras") or ()):
+        host = str(camera.get("listen", "127.0.0.1:8554")).rpartition(":")[0] or "127.0.0.1"
+        camera["listen"] = f"{host}:{port + offset}"
+    return str(yaml.safe_dump(document, sort_keys=False))
+
+
+def run_profile(example: dict[str, Any], nodes: Sequence[Node],
+                restart: Sequence[str]) -> dict[str, Any]:
+    """The driver profile of this run: the example's, plus the nodes, the CDI directories
+    the first node's runtime reads, and how to restart that node's driver (the socket tier
+    plays its kubelet)."""
+    profile: dict[str, Any] = json.loads(json.dumps(example))  # a deep copy
+    spec = profile.setdefault("spec", {})
+    spec["nodes"] = [node.name for node in nodes]
+    spec["cdi"] = {"specDirs": ["/etc/cdi", "/var/run/cdi", str(nodes[0].cdi_dir)]}
+    deployment = spec.setdefault("deployment", {"mode": "deployed"})
+    deployment["restartCommand"] = list(restart)
+    deployment.setdefault("readyTimeoutSeconds", RESTART_TIMEOUT)
+    return profile
+
+
+def tier_seconds(report: dict[str, Any]) -> dict[str, float]:
+    """Test time per tier (socket, cluster) from certify's report.json."""
+    tiers = {r["id"]: r["tier"] for r in report.get("requirements", ())}
+    seconds: dict[str, float] = {}
+    for test in report.get("tests", ()):
+        tier = next((tiers[r] for r in test["requirements"] if r in tiers), "other")
+        seconds[tier] = seconds.get(tier, 0.0) + float(test["duration"])
+    return seconds

@@ -1,0 +1,278 @@
+"""The steps of one run, timed, and the cleanup that follows every way out of them.
+
+A step that fails raises JobError (or DriverError) with what to look at; a signal ends the
+run through the same ``finally``; cleanup itself ignores signals, since a second ^C must not
+leave drivers or a cluster behind. A cluster this run did not start is left running.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shlex
+import shutil
+import signal
+import subprocess
+import time
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+import yaml
+
+from . import commands
+from .settings import DRIVER, REPO, JobSettings, Node, nodes_from_status
+from .supervisor import Supervised, Supervisor, stop_recorded
+
+SLICES_TIMEOUT = 120.0
+Echo = Callable[[str], None]
+
+
+class JobError(RuntimeError):
+    """A step that could not be done; the message says what to look at."""
+
+
+class Job:
+    """One run; each public method is a step."""
+
+    def __init__(self, settings: JobSettings, echo: Echo) -> None:
+        self.s = settings
+        self.echo = echo
+        self.supervisor = Supervisor(settings.registry, echo)
+        self.started_cluster = False
+        self.kubeconfig = Path()
+        self.kubectl = ""
+        self.nodes: list[Node] = []
+        self.cameras: list[dict[str, Any]] = []
+        self.timings: dict[str, float] = {}
+
+    def run(self, command: Sequence[str], **kwargs: Any) -> subprocess.CompletedProcess[str]:
+        if self.s.verbose:
+            self.echo(f"[dim]$ {_escape(shlex.join(command))}[/]")
+        return subprocess.run(list(command), text=True, check=False, **kwargs)
+
+    def status(self) -> dict[str, Any] | None:
+        done = self.run(self.s.fakehw("cluster", "status", "--name", self.s.name, "--json"),
+                        capture_output=True)
+        return json.loads(done.stdout) if done.stdout.strip().startswith("{") else None
+
+    def prepare_results(self) -> None:
+        """An empty results directory; one holding anything but an earlier run's results
+        is refused, not emptied."""
+        stop_recorded(self.s.registry, self.echo)
+        results = self.s.results
+        ours = (results / "drivers").is_dir() or (results / "driver-profile.yaml").exists()
+        if results.is_dir() and any(results.iterdir()) and not ours:
+            raise JobError(f"{results} holds files of something else; give an empty or new "
+                           "directory with --results")
+        shutil.rmtree(results, ignore_errors=True)
+        self.s.work.mkdir(parents=True)
+
+    def cluster(self) -> None:
+        status = self.status()
+        if status is not None and status.get("running"):
+            self.echo(f"reusing the running cluster {self.s.name!r} (left running afterwards)")
+        else:
+            profile = self.s.hardware_profile
+            if self.s.camera_port is not None:
+                path = self.s.results / "hardware-profile.yaml"
+                path.write_text(commands.with_camera_port(hardware_profile_text(profile),
+                                                          self.s.camera_port))
+                profile = str(path)
+            self.started_cluster = True
+            if self.run(commands.cluster_up(self.s, profile)).returncode != 0:
+                raise JobError("fakehw cluster up failed (see above)")
+            status = self.status()
+        if status is None or not status.get("running"):
+            raise JobError(f"cluster {self.s.name!r} is not running after up")
+        self.kubeconfig = Path(status["kubeconfig"])
+        self.nodes = nodes_from_status(status)
+        built = self.run(self.s.fakehw("cluster", "build", "--component", "kubernetes"),
+                         capture_output=True)
+        found = dict(line.split("\t", 1) for line in built.stdout.splitlines() if "\t" in line)
+        if "kubectl" not in found:
+            raise JobError(f"`fakehw cluster build` named no kubectl: {built.stderr.strip()}")
+        self.kubectl = found["kubectl"]
+
+    def apply_classes(self) -> None:
+        done = self.run([self.kubectl, f"--kubeconfig={self.kubeconfig}", "apply", "-f",
+                         str(self.s.device_classes)], capture_output=True)
+        if done.returncode != 0:
+            raise JobError(f"applying {self.s.device_classes}: {done.stderr.strip()}")
+
+    def start_drivers(self) -> None:
+        cameras = self._cameras_config()
+        for node in self.nodes:
+            self.supervisor.add(Supervised(
+                f"kubelet plugin of {node.name}",
+                commands.kubelet_plugin(self.s, node, self.kubeconfig, cameras),
+                self.s.work / f"kubelet-plugin-{node.index}.log", node=node.name))
+        if cameras is not None:
+            self.supervisor.add(Supervised(
+                "camera controller", commands.camera_controller(self.s, self.kubeconfig, cameras),
+                self.s.work / "camera-controller.log"))
+
+    def _cameras_config(self) -> Path | None:
+        """The cameras file, from the first tree that runs cameras (they run once)."""
+        for node in self.nodes:
+            state = node.hardware_root / ".fakehw"
+            with contextlib.suppress(OSError, ValueError, KeyError):
+                self.cameras = json.loads((state / "cameras.json").read_text())["cameras"]
+            if self.cameras:
+                path = self.s.work / "cameras.yaml"
+                path.write_text(commands.cameras_file(self.cameras, state / "cameras.sock"))
+                return path
+        return None
+
+    def wait_for_slices(self) -> None:
+        wanted = {n.name for n in self.nodes} | {f"camera-{c['name']}" for c in self.cameras}
+        deadline = time.monotonic() + SLICES_TIMEOUT
+        while True:
+            self.supervisor.check_running()
+            done = self.run([self.kubectl, f"--kubeconfig={self.kubeconfig}", "get",
+                             "resourceslices", f"--field-selector=spec.driver={DRIVER}",
+                             "-o", "json"], capture_output=True)
+            items = json.loads(done.stdout)["items"] if done.returncode == 0 else []
+            missing = wanted - {item["spec"]["pool"]["name"] for item in items}
+            if not missing:
+                return
+            if time.monotonic() > deadline:
+                logs = "\n".join(f"--- {d.label}:\n{d.tail(10)}" for d in self.supervisor.drivers)
+                raise JobError(f"after {SLICES_TIMEOUT:.0f}s these pools are still missing: "
+                               f"{sorted(missing)}\n{logs}")
+            time.sleep(1)
+
+    def certify(self) -> int:
+        example = yaml.safe_load(self.s.driver_profile.read_text())
+        profile = commands.run_profile(example, self.nodes,
+                                       commands.restart_driver(self.s, self.nodes[0]))
+        path = self.s.results / "driver-profile.yaml"
+        path.write_text(f"# {self.s.driver_profile}, completed for this run by "
+                        f"hack/conformance.py\n" + yaml.safe_dump(profile, sort_keys=False))
+        command = commands.certify(self.s, path, self.kubeconfig, self.nodes[0])
+        self.echo(f"$ {_escape(shlex.join(command))}")
+        return run_group(command)
+
+    def cleanup(self) -> None:
+        if self.s.keep:
+            return
+        self.supervisor.stop()
+        if self.started_cluster:
+            self.run(self.s.fakehw("cluster", "down", "--name", self.s.name))
+            return
+        for node in self.nodes:  # a reused cluster stays; sockets a crash left do not
+            for path in (*node.registry_dir.glob(f"{DRIVER}-*-reg.sock"),
+                         *(node.plugins_dir / DRIVER).glob("dra-*.sock")):
+                path.unlink(missing_ok=True)
+
+
+def execute(job: Job) -> int:
+    """Every step, timed; cleanup on every way out; certify's exit status."""
+    s = job.s
+    steps: list[tuple[str, Callable[[], object]]] = [
+        ("results directory", job.prepare_results),
+        (f"cluster {s.name!r} ({s.nodes} x {s.hardware_profile})", job.cluster),
+        ("DeviceClasses", job.apply_classes),
+        ("reference driver: kubelet plugins and camera controller", job.start_drivers),
+        ("ResourceSlices of every node and camera", job.wait_for_slices),
+    ]
+    status = 2
+    try:
+        with signals_as_exit():
+            for title, step in steps:
+                timed(job, title, step)
+            status = int(timed(job, f"certify --tier {s.tier}", job.certify))
+    finally:
+        with signals_ignored():
+            timed(job, "cleanup" + (" (skipped: --keep)" if s.keep else ""), job.cleanup)
+            summary(job, status)
+    return status
+
+
+def timed(job: Job, title: str, step: Callable[[], Any]) -> Any:
+    job.echo(f"[bold]▶ {_escape(title)}[/]")
+    start = time.monotonic()
+    try:
+        return step()
+    finally:
+        job.timings[title] = time.monotonic() - start
+        job.echo(f"[dim]  {_escape(title)}: {job.timings[title]:.1f}s[/]")
+
+
+def summary(job: Job, status: int) -> None:
+    for driver in job.supervisor.drivers:
+        if driver.starts > 1:
+            job.echo(f"{driver.label}: restarted {driver.requested_restarts} time(s) by the "
+                     f"suite, {driver.crashes} time(s) after exiting on its own")
+    try:
+        report = json.loads((job.s.results / "report.json").read_text())
+    except (OSError, ValueError):
+        report = {}
+    for tier, seconds in sorted(commands.tier_seconds(report).items()):
+        job.echo(f"{tier} tier: {seconds:.0f}s of tests")
+    job.echo(f"total {sum(job.timings.values()):.0f}s; results in {job.s.results} "
+             "(report.md, report.html, junit_01.xml, e2e.log, drivers/)")
+    kept = (f"; cluster {job.s.name!r} and its drivers keep running (--keep): stop them with "
+            f"`hack/conformance.py down --name {job.s.name}`") if job.s.keep else ""
+    job.echo(f"certify exited {status}{kept}")
+
+
+def run_group(command: Sequence[str]) -> int:
+    """Run ``command`` in a process group of its own; whatever ends the wait (^C, SIGTERM)
+    ends the whole group too, so no pytest of certify's outlives the run."""
+    child = subprocess.Popen(list(command), start_new_session=True)
+    try:
+        return child.wait()
+    except BaseException:
+        for sig, grace in ((signal.SIGINT, 10.0), (signal.SIGKILL, 5.0)):
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(child.pid, sig)
+            try:
+                child.wait(timeout=grace)
+                break
+            except subprocess.TimeoutExpired:
+                continue
+        raise
+
+
+def hardware_profile_text(name_or_path: str) -> str:
+    path = Path(name_or_path)
+    if path.is_file():
+        return path.read_text()
+    builtin = REPO / "fakehw/profiles/builtin" / f"{name_or_path}.yaml"
+    if not builtin.is_file():
+        raise JobError(f"--hardware-profile {name_or_path}: no such file or built-in profile")
+    return builtin.read_text()
+
+
+@contextlib.contextmanager
+def signals_as_exit() -> Iterator[None]:
+    """SIGTERM and SIGHUP end the run through the same cleanup as ^C does."""
+    def leave(number: int, frame: FrameType | None) -> None:
+        raise SystemExit(128 + number)
+
+    previous = {sig: signal.signal(sig, leave) for sig in (signal.SIGTERM, signal.SIGHUP)}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+@contextlib.contextmanager
+def signals_ignored() -> Iterator[None]:
+    previous = {sig: signal.signal(sig, signal.SIG_IGN)
+                for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+def _escape(text: str) -> str:
+    from rich.markup import escape  # noqa: PLC0415
+
+    return escape(text)
