@@ -113,15 +113,19 @@ def restart_driver(registry: Path, node: str, timeout: float) -> None:
 
 @main.command()
 @click.option("--name", default="conformance", help="cluster name")
-@click.option("--results", type=click.Path(file_okay=False, path_type=Path), default=RESULTS)
-def down(name: str, results: Path) -> None:
+def down(name: str) -> None:
     """Stop what `run --keep` left running: the drivers, then the cluster."""
+    import json  # noqa: PLC0415
     import subprocess  # noqa: PLC0415
 
+    from conformancejob.settings import registry_of  # noqa: PLC0415
     from conformancejob.supervisor import stop_recorded  # noqa: PLC0415
 
-    settings = JobSettings(name=name, results=results.resolve())
-    stop_recorded(settings.registry, console_echo())
+    settings = JobSettings(name=name)
+    done = subprocess.run(settings.fakehw("cluster", "status", "--name", name, "--json"),
+                          capture_output=True, text=True, check=False)
+    if done.stdout.strip().startswith("{") and json.loads(done.stdout).get("kubeconfig"):
+        stop_recorded(registry_of(json.loads(done.stdout)), console_echo())
     sys.exit(subprocess.run(settings.fakehw("cluster", "down", "--name", name),
                             check=False).returncode)
 

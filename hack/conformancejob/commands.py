@@ -55,9 +55,9 @@ def _level(s: JobSettings) -> str:
     return "debug" if s.verbose else "info"
 
 
-def restart_driver(s: JobSettings, node: Node) -> list[str]:
+def restart_driver(s: JobSettings, registry: Path, node: Node) -> list[str]:
     """The driver profile's restartCommand: this script's ``restart-driver``."""
-    return [s.python, str(SCRIPT), "restart-driver", "--registry", str(s.registry),
+    return [s.python, str(SCRIPT), "restart-driver", "--registry", str(registry),
             "--node", node.name]
 
 

@@ -23,7 +23,7 @@ from typing import Any
 import yaml
 
 from . import commands
-from .settings import DRIVER, REPO, JobSettings, Node, nodes_from_status
+from .settings import DRIVER, REPO, JobSettings, Node, nodes_from_status, registry_of
 from .supervisor import Supervised, Supervisor, stop_recorded
 
 SLICES_TIMEOUT = 120.0
@@ -40,7 +40,7 @@ class Job:
     def __init__(self, settings: JobSettings, echo: Echo) -> None:
         self.s = settings
         self.echo = echo
-        self.supervisor = Supervisor(settings.registry, echo)
+        self.supervisor = Supervisor(Path(), echo)  # its registry is known with the cluster
         self.started_cluster = False
         self.kubeconfig = Path()
         self.kubectl = ""
@@ -61,7 +61,6 @@ class Job:
     def prepare_results(self) -> None:
         """An empty results directory; one holding anything but an earlier run's results
         is refused, not emptied."""
-        stop_recorded(self.s.registry, self.echo)
         results = self.s.results
         ours = (results / "drivers").is_dir() or (results / "driver-profile.yaml").exists()
         if results.is_dir() and any(results.iterdir()) and not ours:
@@ -82,11 +81,16 @@ class Job:
                                                           self.s.camera_port))
                 profile = str(path)
             self.started_cluster = True
-            if self.run(commands.cluster_up(self.s, profile)).returncode != 0:
+            up = commands.cluster_up(self.s, profile)
+            if self.s.verbose:
+                self.echo(f"[dim]$ {_escape(shlex.join(up))}[/]")
+            if run_group(up) != 0:  # interrupted, it first gets SIGINT: it undoes itself
                 raise JobError("fakehw cluster up failed (see above)")
             status = self.status()
         if status is None or not status.get("running"):
             raise JobError(f"cluster {self.s.name!r} is not running after up")
+        self.supervisor.registry = registry_of(status)
+        stop_recorded(self.supervisor.registry, self.echo)  # what a run with --keep left
         self.kubeconfig = Path(status["kubeconfig"])
         self.nodes = nodes_from_status(status)
         built = self.run(self.s.fakehw("cluster", "build", "--component", "kubernetes"),
@@ -146,8 +150,8 @@ class Job:
 
     def certify(self) -> int:
         example = yaml.safe_load(self.s.driver_profile.read_text())
-        profile = commands.run_profile(example, self.nodes,
-                                       commands.restart_driver(self.s, self.nodes[0]))
+        restart = commands.restart_driver(self.s, self.supervisor.registry, self.nodes[0])
+        profile = commands.run_profile(example, self.nodes, restart)
         path = self.s.results / "driver-profile.yaml"
         path.write_text(f"# {self.s.driver_profile}, completed for this run by "
                         f"hack/conformance.py\n" + yaml.safe_dump(profile, sort_keys=False))
@@ -178,17 +182,21 @@ def execute(job: Job) -> int:
         ("reference driver: kubelet plugins and camera controller", job.start_drivers),
         ("ResourceSlices of every node and camera", job.wait_for_slices),
     ]
-    status = 2
+    status: int | None = None
+    ended = "a step failed"
     try:
         with signals_as_exit():
             for title, step in steps:
                 timed(job, title, step)
             status = int(timed(job, f"certify --tier {s.tier}", job.certify))
+    except (KeyboardInterrupt, SystemExit):
+        ended = "interrupted"
+        raise
     finally:
         with signals_ignored():
             timed(job, "cleanup" + (" (skipped: --keep)" if s.keep else ""), job.cleanup)
-            summary(job, status)
-    return status
+            summary(job, status, ended)
+    return 2 if status is None else status
 
 
 def timed(job: Job, title: str, step: Callable[[], Any]) -> Any:
@@ -201,7 +209,7 @@ def timed(job: Job, title: str, step: Callable[[], Any]) -> Any:
         job.echo(f"[dim]  {_escape(title)}: {job.timings[title]:.1f}s[/]")
 
 
-def summary(job: Job, status: int) -> None:
+def summary(job: Job, status: int | None, ended: str = "a step failed") -> None:
     for driver in job.supervisor.drivers:
         if driver.starts > 1:
             job.echo(f"{driver.label}: restarted {driver.requested_restarts} time(s) by the "
@@ -216,7 +224,8 @@ def summary(job: Job, status: int) -> None:
              "(report.md, report.html, junit_01.xml, e2e.log, drivers/)")
     kept = (f"; cluster {job.s.name!r} and its drivers keep running (--keep): stop them with "
             f"`hack/conformance.py down --name {job.s.name}`") if job.s.keep else ""
-    job.echo(f"certify exited {status}{kept}")
+    job.echo((f"certify did not finish: {ended}" if status is None else
+              f"certify exited {status}") + kept)
 
 
 def run_group(command: Sequence[str]) -> int:

@@ -67,12 +67,8 @@ class JobSettings:
 
     @property
     def work(self) -> Path:
-        """The drivers' logs, state, cameras file and registry of running processes."""
+        """The drivers' logs, state directories and cameras file."""
         return self.results / "drivers"
-
-    @property
-    def registry(self) -> Path:
-        return self.work / "processes.json"
 
     def fakehw(self, *args: str) -> list[str]:
         """A fakehw command, run by this Python (the venv's, as the Makefile starts it)."""
@@ -96,6 +92,13 @@ class Node:
     @property
     def plugins_dir(self) -> Path:
         return self.kubelet_dir / "plugins"
+
+
+def registry_of(status: dict[str, Any]) -> Path:
+    """Where the drivers running on this cluster are recorded: beside its kubeconfig, in the
+    cluster's own directory, so any later run on the cluster finds them (and ``down``
+    removes the record with the cluster)."""
+    return Path(status["kubeconfig"]).parent / "conformance-drivers.json"
 
 
 def nodes_from_status(status: dict[str, Any]) -> list[Node]:

@@ -119,7 +119,8 @@ class Supervisor:
                     self.echo(f"{driver.label} ignored SIGTERM for {STOP_TIMEOUT:.0f}s; killed")
                     driver.process.kill()
                     driver.process.wait()
-            self.registry.unlink(missing_ok=True)
+            if self.drivers:
+                self.registry.unlink(missing_ok=True)
 
     def _watch(self) -> None:
         while not self._stopping.wait(POLL):

@@ -29,6 +29,7 @@ from hack.conformancejob.settings import (
     JobSettingsError,
     Node,
     nodes_from_status,
+    registry_of,
 )
 
 pytestmark = pytest.mark.unit
@@ -73,7 +74,11 @@ def test_defaults_are_the_standard_ports_and_the_projects_paths() -> None:
     assert s.camera_port is None
     assert s.driver_profile == REPO / "conformance/examples/reference-driver.yaml"
     assert s.results == REPO / "results/conformance"
-    assert s.registry.parent == s.work == s.results / "drivers"
+    assert s.work == s.results / "drivers"
+
+
+def test_the_drivers_are_recorded_with_the_cluster() -> None:
+    assert registry_of(status()) == STATE / "conformance-drivers.json"
 
 
 def test_nodes_come_from_cluster_status() -> None:
@@ -151,8 +156,9 @@ def test_certify_plays_the_first_nodes_kubelet() -> None:
 
 
 def test_restart_command_calls_this_script() -> None:
-    command = commands.restart_driver(JobSettings(), node(0))
+    command = commands.restart_driver(JobSettings(), STATE / "r.json", node(0))
     assert command[1] == str(REPO / "hack/conformance.py")
+    assert flag(command, "--registry") == str(STATE / "r.json")
     assert command[2] == "restart-driver"
     assert flag(command, "--node") == node(0).name
 
@@ -162,7 +168,7 @@ def test_restart_command_calls_this_script() -> None:
 def test_run_profile_adds_nodes_cdi_dirs_and_restart_to_the_example() -> None:
     example = yaml.safe_load(PROFILE.read_text())
     kept = json.dumps(example)
-    restart = commands.restart_driver(JobSettings(), node(0))
+    restart = commands.restart_driver(JobSettings(), STATE / "r.json", node(0))
     profile = commands.run_profile(example, [node(0), node(1)], restart)
     assert json.dumps(example) == kept, "the example was changed"
     parsed = driver_profiles.loads(yaml.safe_dump(profile))
