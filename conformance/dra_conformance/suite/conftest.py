@@ -1,12 +1,15 @@
-"""Fixtures local to the suite's tests: one object bundling what a socket test needs."""
+"""Fixtures local to the suite's tests: one object bundling what a socket test needs, and the
+fakehw tree under the driver for the tests that use ground truth."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import pytest
 
+from dra_conformance.book import Book
 from dra_conformance.claims.model import ClaimRef, DeviceRef, OpaqueConfig
 from dra_conformance.claims.store import ClaimStore
 from dra_conformance.kubelet.client import KubeletClient, PrepareResult
@@ -52,3 +55,13 @@ def sock(dra_kubelet: KubeletClient, dra_claims: ClaimStore,
     yield tier
     if tier.prepared:
         tier.kubelet.unprepare(tier.prepared)  # restart tests swap in a new client
+
+
+@pytest.fixture(scope="session")
+def fakehw_root(dra_book: Book, dra_node: str | None) -> Path:
+    """The fakehw tree the driver of ``dra_node`` runs on (ground truth, fault injection)."""
+    root = dra_book.settings.fakehw_root
+    if root is None or dra_node is None:
+        pytest.skip("needs the fakehw tree the driver runs on and its node: pass "
+                    "--dra-fakehw-root and --dra-node")
+    return root
