@@ -66,3 +66,12 @@ def set_health(root: Path, device: str, healthy: bool, reason: str = "") -> None
     """Mark a fakehw device healthy or unhealthy, where its kernel driver would show it."""
     _fakehw("health", "--root", str(root), device, "healthy" if healthy else "unhealthy",
             "--reason", reason)
+
+
+def unplug(root: Path, device: str) -> None:
+    """Hot-unplug a fakehw device, with everything hanging off it."""
+    _fakehw("unplug", "--root", str(root), device)
+
+
+def replug(root: Path, device: str) -> None:
+    _fakehw("replug", "--root", str(root), device)

@@ -69,6 +69,24 @@ class Workloads:
             "metadata": {"name": name}, "spec": spec})
         return name
 
+    def allocate(self, claim: str, results: list[dict[str, Any]], node: str) -> None:
+        """Write the claim's allocation for ``node`` ourselves (results: request, driver,
+        pool, device), for a pod bound without the scheduler (``pod(bound=True)``)."""
+        read = self.resource.read_namespaced_resource_claim(claim, self.namespace)
+        body = self.resource.api_client.sanitize_for_serialization(read)
+        body["status"] = {"allocation": {"devices": {"results": results}, "nodeSelector": {
+            "nodeSelectorTerms": [{"matchFields": [
+                {"key": "metadata.name", "operator": "In", "values": [node]}]}]}}}
+        self.resource.replace_namespaced_resource_claim_status(claim, self.namespace, body)
+
+    def reserve(self, claim: str, pod: str) -> None:
+        """Reserve an allocated claim for ``pod``, as the scheduler would when binding it."""
+        uid = self.core.read_namespaced_pod(pod, self.namespace).metadata.uid
+        read = self.resource.read_namespaced_resource_claim(claim, self.namespace)
+        body = self.resource.api_client.sanitize_for_serialization(read)
+        body["status"]["reservedFor"] = [{"resource": "pods", "name": pod, "uid": uid}]
+        self.resource.replace_namespaced_resource_claim_status(claim, self.namespace, body)
+
     def template(self, spec: dict[str, Any]) -> str:
         """A ResourceClaimTemplate whose claims have ``spec``."""
         name = f"template-{secrets.token_hex(3)}"
@@ -78,10 +96,12 @@ class Workloads:
 
     def pod(self, claim: str, command: list[str], image: str | None = None,
             node: str | None = None, *, template: bool = False, containers: int = 1,
-            init: list[str] | None = None, referenced: bool = True) -> str:
+            init: list[str] | None = None, referenced: bool = True, bound: bool = False) -> str:
         """A pod using ``claim`` (a template's name with ``template``) in ``containers``
         containers that run ``command``, after an init container running ``init``; with
-        ``referenced=False`` the pod has the claim but no container names it."""
+        ``referenced=False`` the pod has the claim but no container names it; ``bound``
+        puts it on ``node`` without the scheduler (the claim must be allocated and reserved
+        by the caller)."""
         name = f"pod-{secrets.token_hex(3)}"
         uses = {"claims": [{"name": "devices"}]} if referenced else {}
 
@@ -96,7 +116,9 @@ class Workloads:
                            for i in range(containers)]}
         if init is not None:
             spec["initContainers"] = [container("init", init)]
-        if node:
+        if node and bound:
+            spec["nodeName"] = node
+        elif node:
             spec["nodeSelector"] = {"kubernetes.io/hostname": node}
         self.core.create_namespaced_pod(self.namespace, {"metadata": {"name": name},
                                                          "spec": spec})
