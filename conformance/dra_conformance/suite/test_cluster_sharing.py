@@ -65,7 +65,7 @@ def test_pods_share_a_claim(dra_workloads: Workloads, device_class: str, check: 
                             dra_profile: DriverProfile, dra_evidence: Evidence) -> None:
     claim = dra_workloads.claim(one_device(device_class))
     # each checks, then stays a while, so that both hold the claim at the same time
-    together = ["sh", "-c", f"{shlex.join(check)} && sleep 15"]
+    together = ["sh", "-c", f"{shlex.join(check)} && sleep 10"]
     pods = [dra_workloads.pod(claim, together, dra_profile.injection.image) for _ in range(2)]
     started = [dra_workloads.wait(pod, lambda s: s.phase != "Pending" or (
         not s.scheduled and bool(s.refused)), TIMEOUT) for pod in pods]
