@@ -95,12 +95,18 @@ def _profile(settings: suite_settings.SuiteSettings) -> DriverProfile | None:
     return replace(profile, driver=settings.driver) if settings.driver else profile
 
 
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """Ask the cluster its version once, for the header and the report (``-q`` runs, as
+    certify's, show no header)."""
+    book = session.config.stash.get(BOOK, None)
+    if book is not None and book.settings.active and book.settings.kubeconfig is not None:
+        book.kubernetes_version = _kubernetes_version(str(book.settings.kubeconfig))
+
+
 def pytest_report_header(config: pytest.Config) -> list[str]:
     book = config.stash.get(BOOK, None)
     if book is None or not book.settings.active:
         return []
-    if book.settings.kubeconfig is not None:
-        book.kubernetes_version = _kubernetes_version(str(book.settings.kubeconfig))
     profile = book.profile
     driver = f"{profile.driver} {profile.version}" if profile else "none given"
     features = ", ".join(sorted(f.value for f in profile.features)) if profile else ""
