@@ -50,7 +50,10 @@ def check_command(injection: Injection) -> list[str]:
 
 
 class Workloads:
-    def __init__(self, api_client: ApiClient, namespace: str | None = None) -> None:
+    """Claims and pods in a namespace of their own (``labels`` added to the suite's)."""
+
+    def __init__(self, api_client: ApiClient, namespace: str | None = None,
+                 labels: dict[str, str] | None = None) -> None:
         from kubernetes import client  # noqa: PLC0415
 
         # Any: the client's dict bodies are accepted at run time but not by its type hints
@@ -58,7 +61,7 @@ class Workloads:
         self.resource: Any = cast(Any, client.ResourceV1Api(api_client))
         self.namespace = namespace or f"dra-conformance-{secrets.token_hex(3)}"
         self.core.create_namespace({"metadata": {"name": self.namespace,
-                                                 "labels": {LABEL: "cluster"}}})
+                                                 "labels": {LABEL: "cluster", **(labels or {})}}})
 
     def close(self) -> None:
         self.core.delete_namespace(self.namespace)
