@@ -77,7 +77,16 @@ def count_tests(run: Run, seed: int) -> int:
     done = subprocess.run([sys.executable, "-m", "pytest", *run.pytest_args(seed),
                            "--collect-only", "-q"], capture_output=True, text=True,
                           check=False)
-    return sum("::" in line for line in done.stdout.splitlines())
+    return sum(_collected(line) for line in done.stdout.splitlines())
+
+
+def _collected(line: str) -> int:
+    """Tests a line of ``--collect-only`` output stands for: ``a.py::test`` (``-q``) is one,
+    ``a.py: 3`` (``-qq``, as the run's own ``-q`` makes it) is three."""
+    if "::" in line:
+        return 1
+    path, sep, count = line.rpartition(": ")
+    return int(count) if sep and path.endswith(".py") and count.isdigit() else 0
 
 
 def start(run: Run) -> tuple[subprocess.Popen[str], int, Path]:

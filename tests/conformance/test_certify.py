@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from dra_conformance.certify import _collected
 from dra_conformance.cli import main
 
 from tests.conformance.harness import Harness
@@ -41,3 +42,10 @@ def test_certify_writes_results_and_refuses_when_musts_did_not_run(
     assert "--seed 1234" in report["run"]["command"]
     assert not report["certified"]
     assert "NOT CERTIFIED" in (out / "report.html").read_text()
+
+
+@pytest.mark.unit
+def test_progress_counts_collected_tests_in_both_quiet_formats() -> None:
+    lines = ["test_a.py::test_one", "test_b.py: 3", "", "3 tests collected in 0.1s",
+             "warnings summary: 1"]
+    assert sum(_collected(line) for line in lines) == 4
