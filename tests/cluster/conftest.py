@@ -14,19 +14,6 @@ from fakehw.cluster.pytest_fixtures import (  # noqa: F401  (fixtures and hook r
 )
 from fakehw.cluster.settings import ClusterSettings
 
-OPT_IN = "FAKEHW_CLUSTER_TESTS"
-
-
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Cluster tests start real clusters (root, ~1 GiB, a minute): run them only when asked,
-    with `-m cluster` or FAKEHW_CLUSTER_TESTS=1, never as a side effect of a plain `pytest`."""
-    if "cluster" in (config.option.markexpr or "") or os.environ.get(OPT_IN):
-        return
-    skip = pytest.mark.skip(reason=f"starts real clusters: run with -m cluster or {OPT_IN}=1")
-    for item in items:
-        if item.get_closest_marker("cluster"):
-            item.add_marker(skip)
-
 
 @pytest.fixture(scope="session")
 def fakehw_cluster_settings(pytestconfig: pytest.Config) -> ClusterSettings:

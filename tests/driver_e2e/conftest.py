@@ -29,18 +29,8 @@ from fakehw.cluster.pytest_fixtures import SessionCluster, settings_from
 from fakehw.cluster.settings import ClusterSettings
 from tests.driver.driverkit import CameraDaemon, camera_daemon
 
-OPT_IN = "FAKEHW_CLUSTER_TESTS"
 DRIVER = "dra.fakehw.dev"
 DEPLOY = Path(__file__).parents[2] / "drivers" / "deploy"
-
-
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    if "cluster" in (config.option.markexpr or "") or os.environ.get(OPT_IN):
-        return
-    skip = pytest.mark.skip(reason=f"starts a real cluster: run with -m cluster or {OPT_IN}=1")
-    for item in items:
-        if item.get_closest_marker("cluster"):
-            item.add_marker(skip)
 
 
 @pytest.fixture(scope="session")
