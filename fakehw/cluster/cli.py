@@ -226,6 +226,18 @@ def logs(*, name: str, provider: str | None, state_dir: Path | None, verbose: bo
         click.echo("\n".join(text[-lines:] if lines else text))
 
 
+@cluster.command("restart-kubelet")
+@common_options
+@click.argument("node")
+@reports_errors
+def restart_kubelet(*, name: str, provider: str | None, state_dir: Path | None, verbose: bool,
+                    node: str) -> None:
+    """Restart NODE's kubelet (its pods keep running); return once it is healthy again."""
+    console = _console()
+    _provider(provider, console).restart_kubelet(_settings(name, state_dir, verbose), node,
+                                                 console)
+
+
 @cluster.command()
 @click.option("--force", is_flag=True, help="Rebuild even if the cache is valid.")
 @click.option("--component", "components", multiple=True,

@@ -22,6 +22,7 @@ class FakeProvider:
 
     name = "local"
     seen: list[ClusterSettings] = []  # noqa: RUF012  (shared on purpose: one per test)
+    restarted: list[str] = []  # noqa: RUF012
 
     def available(self) -> str | None:
         return None
@@ -48,10 +49,15 @@ class FakeProvider:
     def logs(self, settings: ClusterSettings, component: str | None = None) -> dict[str, Path]:
         return {}
 
+    def restart_kubelet(self, settings: ClusterSettings, node: str, console: Console) -> None:
+        self.seen.append(settings)
+        self.restarted.append(node)
+
 
 @pytest.fixture
 def fake(monkeypatch: pytest.MonkeyPatch) -> type[FakeProvider]:
     FakeProvider.seen = []
+    FakeProvider.restarted = []
     monkeypatch.setitem(providers.PROVIDERS, "local", FakeProvider)
     return FakeProvider
 
@@ -133,3 +139,16 @@ def test_unknown_provider_is_refused() -> None:
     result = CliRunner().invoke(cluster, ["up", "--provider", "minikube"])
     assert result.exit_code == 2
     assert "minikube" in result.output
+
+
+def test_restart_kubelet_names_the_cluster_and_node(fake: type[FakeProvider]) -> None:
+    result = CliRunner().invoke(cluster, ["restart-kubelet", "--name", "c1", "c1-worker"])
+    assert result.exit_code == 0, result.output
+    assert fake.restarted == ["c1-worker"]
+    assert fake.seen[-1].name == "c1"
+
+
+def test_restart_kubelet_needs_a_node(fake: type[FakeProvider]) -> None:
+    result = CliRunner().invoke(cluster, ["restart-kubelet"])
+    assert result.exit_code == 2
+    assert "Missing argument 'NODE'" in result.output

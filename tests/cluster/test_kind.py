@@ -11,7 +11,12 @@ import pytest
 import yaml
 from rich.console import Console
 
-from fakehw.cluster.errors import ClusterNotFoundError, ComponentError, HostError
+from fakehw.cluster.errors import (
+    ClusterConfigError,
+    ClusterNotFoundError,
+    ComponentError,
+    HostError,
+)
 from fakehw.cluster.kind.config import KIND_NODE_IMAGE, NODE_HARDWARE_PATH, checked_in, render
 from fakehw.cluster.providers.kind import KindProvider
 from fakehw.cluster.settings import ClusterSettings
@@ -93,6 +98,15 @@ def test_missing_tools_are_explained(tmp_path: Path) -> None:
     with pytest.raises(HostError, match="docker or podman"):
         no_engine.up(ClusterSettings(state_dir=tmp_path), QUIET)
     assert not no_engine.status(ClusterSettings(state_dir=tmp_path)).running
+
+
+def test_restart_kubelet_runs_systemctl_in_the_node(tmp_path: Path) -> None:
+    fake = FakeKind(clusters="fakehw")
+    _provider(fake).restart_kubelet(ClusterSettings(state_dir=tmp_path), "fakehw-worker", QUIET)
+    assert fake.calls[-1] == ["docker", "exec", "fakehw-worker", "systemctl", "restart",
+                              "kubelet"]
+    with pytest.raises(ClusterConfigError, match=r"no node 'nope'.*fakehw-worker"):
+        _provider(fake).restart_kubelet(ClusterSettings(state_dir=tmp_path), "nope", QUIET)
 
 
 def test_kubeconfig_of_a_missing_cluster_is_an_error(tmp_path: Path) -> None:

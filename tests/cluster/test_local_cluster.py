@@ -19,6 +19,7 @@ from fakehw.cluster.binaries import ensure_binaries
 from fakehw.cluster.errors import ClusterConfigError, ComponentError, PortInUseError
 from fakehw.cluster.kubectl import Kubectl
 from fakehw.cluster.local.layout import ClusterLayout
+from fakehw.cluster.local.processes import is_running
 from fakehw.cluster.local.state import ClusterState
 from fakehw.cluster.providers.local import LocalProvider
 from fakehw.cluster.pytest_fixtures import SessionCluster
@@ -299,6 +300,42 @@ def test_up_twice_reports_the_running_cluster(fakehw_cluster: SessionCluster) ->
     assert before is not None
     assert after is not None
     assert [p.pid for p in before.processes] == [p.pid for p in after.processes]
+
+
+def test_a_kubelet_restart_keeps_its_pods_running(fakehw_cluster: SessionCluster) -> None:
+    provider, settings = _local_only(fakehw_cluster)
+    kubectl = fakehw_cluster.kubectl
+    node = provider.nodes(settings)[-1].name
+    kubectl.apply(pod_manifest("survivor", "sleep 3600", node=node))
+    try:
+        assert wait_for_phase(kubectl, "survivor", {"Running"}) == "Running"
+        before = kubectl.json(["get", "pod", "survivor"])["status"]["containerStatuses"][0]
+        index = next(n["index"] for n in _state(settings).nodes if n["name"] == node)
+        old = _state(settings).process(f"kubelet-{index}")
+        provider.restart_kubelet(settings, node, QUIET)
+        new = _state(settings).process(f"kubelet-{index}")
+        assert old is not None
+        assert new is not None
+        assert new.pid != old.pid
+        assert is_running(new)
+        assert not is_running(old)
+        assert new.argv == old.argv
+        after = kubectl.json(["get", "pod", "survivor"])["status"]["containerStatuses"][0]
+        assert after["containerID"] == before["containerID"]
+        assert after["restartCount"] == 0
+        assert "running" in after["state"]
+        kubectl.apply(pod_manifest("after-restart", "echo served", node=node))
+        assert wait_for_phase(kubectl, "after-restart", {"Succeeded", "Failed"}) == "Succeeded"
+        with pytest.raises(ClusterConfigError, match=rf"no node 'nope'.*{node}"):
+            provider.restart_kubelet(settings, "nope", QUIET)
+    finally:
+        kubectl.run(["delete", "pod", "survivor", "after-restart", "--wait=false"], check=False)
+
+
+def _state(settings: ClusterSettings) -> ClusterState:
+    state = ClusterState.load(ClusterLayout(settings).state_file)
+    assert state is not None
+    return state
 
 
 def test_port_in_use_is_named(scratch_state_dir: Path) -> None:

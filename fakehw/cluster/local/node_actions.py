@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
 from functools import partial
 from pathlib import Path
@@ -16,6 +15,7 @@ from fakehw.cluster.local.actions import Creation
 from fakehw.cluster.local.health import http_ok
 from fakehw.cluster.local.layout import NodeLayout
 from fakehw.cluster.local.processes import ProcessRecord, wait_ready
+from fakehw.cluster.local.restarts import node_environment
 
 
 def _node_ready(kubectl: Kubectl, name: str) -> bool:
@@ -29,11 +29,7 @@ class NodeCreation(Creation):
 
     def node_environment(self, node: NodeLayout) -> dict[str, str]:
         """The node's processes see its fake-hardware root (if any) as FAKEHW_HARDWARE_ROOT."""
-        env = dict(os.environ)
-        env["PATH"] = os.pathsep.join([env.get("PATH", ""), "/usr/sbin", "/sbin"])
-        if node.hardware_root is not None:
-            env["FAKEHW_HARDWARE_ROOT"] = str(node.hardware_root)
-        return env
+        return node_environment(node.hardware_root)
 
     def create_hardware(self, node: NodeLayout, with_cameras: bool) -> None:
         """Materialize the node's hardware profile; its cameras run once per cluster, on the

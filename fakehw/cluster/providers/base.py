@@ -96,3 +96,7 @@ class ClusterProvider(Protocol):
     def logs(self, settings: ClusterSettings, component: str | None = None) -> dict[str, Path]:
         """Log files by component name, all or one."""
         ...
+
+    def restart_kubelet(self, settings: ClusterSettings, node: str, console: Console) -> None:
+        """Restart ``node``'s kubelet, leaving its pods running; return once it is healthy."""
+        ...

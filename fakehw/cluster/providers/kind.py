@@ -14,7 +14,12 @@ from pathlib import Path
 
 from rich.console import Console
 
-from fakehw.cluster.errors import ClusterNotFoundError, ComponentError, HostError
+from fakehw.cluster.errors import (
+    ClusterConfigError,
+    ClusterNotFoundError,
+    ComponentError,
+    HostError,
+)
 from fakehw.cluster.kind.config import KIND_NODE_IMAGE, render
 from fakehw.cluster.providers.base import ClusterStatus, NodeInfo
 from fakehw.cluster.settings import ClusterSettings
@@ -107,6 +112,19 @@ class KindProvider:
         path.write_text(text.stdout)
         path.chmod(0o600)
         return path
+
+    def restart_kubelet(self, settings: ClusterSettings, node: str, console: Console) -> None:
+        names = [n.name for n in self.nodes(settings)]
+        if node not in names:
+            raise ClusterConfigError(f"kind cluster {settings.name!r} has no node {node!r} "
+                                     f"(its nodes: {', '.join(names) or 'none'})")
+        engine = "docker" if self.which("docker") is not None else "podman"
+        command = [engine, "exec", node, "systemctl", "restart", "kubelet"]
+        done = self.runner(command)
+        if done.returncode != 0:
+            raise ComponentError("kubelet", f"`{' '.join(command)}` failed",
+                                 (done.stderr or done.stdout).strip())
+        console.print(f"kubelet of {node} restarted")
 
     def logs(self, settings: ClusterSettings, component: str | None = None) -> dict[str, Path]:
         target = settings.run_dir / "kind-logs"

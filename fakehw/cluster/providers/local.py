@@ -21,6 +21,7 @@ from fakehw.cluster.local.layout import ClusterLayout
 from fakehw.cluster.local.node_actions import NodeCreation
 from fakehw.cluster.local.plan import creation_steps
 from fakehw.cluster.local.processes import is_running
+from fakehw.cluster.local.restarts import restart_kubelet
 from fakehw.cluster.local.state import ClusterState
 from fakehw.cluster.local.teardown import teardown_steps
 from fakehw.cluster.providers.base import ClusterStatus, NodeInfo
@@ -122,6 +123,11 @@ class LocalProvider:
         if component is None:
             return files
         return {k: v for k, v in files.items() if k == component or k.startswith(component)}
+
+    def restart_kubelet(self, settings: ClusterSettings, node: str, console: Console) -> None:
+        with cluster_lock(settings):
+            seconds = restart_kubelet(self._state(settings), node)
+        console.print(f"kubelet of {node} restarted; healthy again after {seconds:.1f}s")
 
     def _state(self, settings: ClusterSettings) -> ClusterState:
         state = ClusterState.load(ClusterLayout(settings).state_file)
