@@ -20,6 +20,7 @@ from rich.table import Table
 
 from fakehw import __version__, machine, profiles, runtime
 from fakehw.camera.cli import camera as camera_group
+from fakehw.certify import certify as certify_command
 from fakehw.cluster.cli import cluster as cluster_group
 from fakehw.errors import FakeHWError
 from fakehw.tree import state as tree_state
@@ -226,6 +227,7 @@ def delete_region(root: Path, region: str) -> None:
 
 main.add_command(camera_group)
 main.add_command(cluster_group)
+main.add_command(certify_command)
 
 
 if __name__ == "__main__":
