@@ -172,16 +172,22 @@ class Job:
                 path.unlink(missing_ok=True)
 
 
-def execute(job: Job) -> int:
-    """Every step, timed; cleanup on every way out; certify's exit status."""
+def setup_steps(job: Job) -> list[tuple[str, Callable[[], object]]]:
+    """The steps up to a cluster whose drivers published every pool (``make demo``'s too)."""
     s = job.s
-    steps: list[tuple[str, Callable[[], object]]] = [
+    return [
         ("results directory", job.prepare_results),
         (f"cluster {s.name!r} ({s.nodes} x {s.hardware_profile})", job.cluster),
         ("DeviceClasses", job.apply_classes),
         ("reference driver: kubelet plugins and camera controller", job.start_drivers),
         ("ResourceSlices of every node and camera", job.wait_for_slices),
     ]
+
+
+def execute(job: Job) -> int:
+    """Every step, timed; cleanup on every way out; certify's exit status."""
+    s = job.s
+    steps = setup_steps(job)
     status: int | None = None
     ended = "a step failed"
     try:
