@@ -24,8 +24,6 @@ capitals (``--apiserver-port`` is ``FAKEHW_CONFORMANCE_RUN_APISERVER_PORT``).
 from __future__ import annotations
 
 import sys
-import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -39,16 +37,6 @@ from conformancejob.settings import (
     JobSettings,
     JobSettingsError,
 )
-
-
-def console_echo() -> Callable[[str], None]:
-    from rich.console import Console  # noqa: PLC0415
-
-    console = Console(stderr=True, highlight=False)
-
-    def echo(text: str) -> None:
-        console.print(f"[dim]{time.strftime('%H:%M:%S')}[/] {text}")
-    return echo
 
 
 @click.group(context_settings={"auto_envvar_prefix": "FAKEHW_CONFORMANCE",
@@ -84,7 +72,7 @@ def run(pytest_args: tuple[str, ...], **options: Any) -> None:
     """Cluster, DeviceClasses, drivers, certify, cleanup; exits with certify's status.
 
     Arguments after `--` go to pytest, e.g. `-- -k slices`."""
-    from conformancejob.job import Job, JobError, execute  # noqa: PLC0415
+    from conformancejob.job import Job, JobError, console_echo, execute  # noqa: PLC0415
     from conformancejob.supervisor import DriverError  # noqa: PLC0415
 
     options["results"] = options["results"].resolve()
@@ -118,6 +106,7 @@ def down(name: str) -> None:
     import json  # noqa: PLC0415
     import subprocess  # noqa: PLC0415
 
+    from conformancejob.job import console_echo  # noqa: PLC0415
     from conformancejob.settings import registry_of  # noqa: PLC0415
     from conformancejob.supervisor import stop_recorded  # noqa: PLC0415
 

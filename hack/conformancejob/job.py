@@ -205,6 +205,17 @@ def execute(job: Job) -> int:
     return 2 if status is None else status
 
 
+def console_echo() -> Echo:
+    """Timestamped lines with rich markup on stderr."""
+    from rich.console import Console  # noqa: PLC0415
+
+    console = Console(stderr=True, highlight=False)
+
+    def echo(text: str) -> None:
+        console.print(f"[dim]{time.strftime('%H:%M:%S')}[/] {text}")
+    return echo
+
+
 def timed(job: Job, title: str, step: Callable[[], Any]) -> Any:
     job.echo(f"[bold]▶ {_escape(title)}[/]")
     start = time.monotonic()
