@@ -86,10 +86,11 @@ class NodeDriver:
         api = api_client(settings.kubeconfig)
         pool = Pool(settings.driver_name, settings.node_name, 0, settings.driver_version,
                     node_name=settings.node_name, node_uid=node_uid(api, settings.node_name))
+        self.publisher = SlicePublisher(ResourceV1Api(api), settings.driver_name,
+                                        node_name=settings.node_name)
         self.agent = NodeAgent(
-            self.inventory,
-            SlicePublisher(ResourceV1Api(api), settings.driver_name, node_name=settings.node_name),
-            pool, TreeWatcher(settings.sysfs_root, settings.devfs_root),
+            self.inventory, self.publisher, pool,
+            TreeWatcher(settings.sysfs_root, settings.devfs_root),
             resync_seconds=settings.resync_seconds)
         self.server = PluginServer(self._plugin_settings(), preparer=KindDispatcher(
             self._preparers(ledger, {c.name: c for c in cameras}), self.inventory.lookup,
@@ -115,8 +116,11 @@ class NodeDriver:
             signal.signal(sig, on_signal)
         self.inventory.refresh()
         thread = threading.Thread(target=agent, name="node-agent", daemon=True)
+        slices = threading.Thread(target=self.publisher.watch, args=(stop, self.agent.nudge),
+                                  name="slice-watch", daemon=True)
         with self.server:
             thread.start()
+            slices.start()
             while not stop.wait(0.5):
                 self.server.raise_thread_errors()
         thread.join(timeout=10)

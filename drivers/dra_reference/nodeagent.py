@@ -1,8 +1,10 @@
 """The node plugin's background loop: notice a change, rescan, republish the node's pool.
 
-Changes are noticed by inotify (hot-plug, health counters, a new AFU) and, whatever inotify
-misses, by a periodic resync; a failed publish is retried after a short pause rather than at
-the next resync, so a restarted API server does not leave stale slices for a minute.
+Changes are noticed by inotify (hot-plug, health counters, a new AFU), by ``nudge`` when the
+published slices were changed by someone else (a restarting kubelet deletes them) and,
+whatever those miss, by a periodic resync; a failed publish is retried after a short pause
+rather than at the next resync, so a restarted API server does not leave stale slices for a
+minute.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ class NodeAgent:
 
     def __init__(self, inventory: Inventory, publisher: SlicePublisher, pool: Pool,
                  watcher: TreeWatcher | None, *, resync_seconds: float = 60.0,
-                 retry_seconds: float = 5.0,
+                 retry_seconds: float = 5.0, nudge: threading.Event | None = None,
                  clock: Callable[[], float] = time.monotonic) -> None:
         self.inventory = inventory
         self._publisher = publisher
@@ -35,6 +37,7 @@ class NodeAgent:
         self._resync = resync_seconds
         self._retry = retry_seconds
         self._clock = clock
+        self.nudge = nudge or threading.Event()  # set: republish now
         self.published = threading.Event()  # set after the first successful publish
 
     def run(self, stop: threading.Event) -> None:
@@ -43,6 +46,9 @@ class NodeAgent:
             now = self._clock()
             if now >= next_resync:
                 dirty, next_resync = True, now + self._resync
+            if self.nudge.is_set():
+                self.nudge.clear()
+                dirty = True
             dirty = self.inventory.refresh() or dirty
             devices = self.inventory.pools().get(self._pool.name, [])
             if self._watcher is not None:
@@ -63,11 +69,11 @@ class NodeAgent:
         return True
 
     def _wait(self, stop: threading.Event, seconds: float) -> None:
-        """Until something changes in the tree, ``seconds`` pass or ``stop`` is set."""
-        if self._watcher is None:
-            stop.wait(max(seconds, 0.0))
-            return
+        """Until something changes in the tree, a nudge, ``seconds`` pass or ``stop``."""
         deadline = self._clock() + seconds
-        while not stop.is_set() and self._clock() < deadline:
-            if self._watcher.wait(min(0.5, max(deadline - self._clock(), 0.0))):
+        while not stop.is_set() and not self.nudge.is_set() and self._clock() < deadline:
+            step = min(0.5, max(deadline - self._clock(), 0.0))
+            if self._watcher is None:
+                stop.wait(step)
+            elif self._watcher.wait(step):
                 return

@@ -8,12 +8,15 @@ last. Slices of pools this publisher no longer has are deleted. Unchanged conten
 writes at all, so a restart or a resync with the same hardware leaves the slices alone.
 
 The publisher sees only its own slices: the node plugin those with its ``nodeName``, the
-camera controller those with its label.
+camera controller those with its label. ``watch`` reports when anyone else changes or deletes
+them: the kubelet deletes its node's slices when it starts, and they must come back at once,
+not at the next resync.
 """
 
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
@@ -62,6 +65,36 @@ class SlicePublisher:
             raise PublishError(f"publishing ResourceSlices of {self._driver}: "
                                f"{getattr(exc, 'status', '')} {exc}".strip()) from exc
         return rewritten
+
+    def watch(self, stop: threading.Event, changed: threading.Event,
+              window_seconds: int = 10) -> None:
+        """Until ``stop``: set ``changed`` whenever one of this publisher's slices is modified
+        or deleted (its own writes included: republishing unchanged content writes nothing).
+        Each watch starts at the resourceVersion of a fresh list, so no event between two
+        watches is lost; a failing API server is retried every few seconds."""
+        from kubernetes import watch  # noqa: PLC0415
+
+        while not stop.is_set():
+            stream = watch.Watch()
+            try:
+                listed = self._api.list_resource_slice(
+                    field_selector=self._field_selector, label_selector=self._label_selector,
+                    _request_timeout=self._timeout)
+                for event in stream.stream(
+                        self._api.list_resource_slice, field_selector=self._field_selector,
+                        label_selector=self._label_selector,
+                        resource_version=listed.metadata.resource_version,
+                        timeout_seconds=window_seconds,
+                        _request_timeout=window_seconds + self._timeout):
+                    if event["type"] in ("MODIFIED", "DELETED"):
+                        changed.set()
+                    if stop.is_set():
+                        break
+            except Exception as exc:  # ApiException (410 Gone included), connection errors
+                log.debug("watching ResourceSlices of %s: %s", self._driver, exc)
+                stop.wait(2.0)
+            finally:
+                stream.stop()
 
     def labelled(self, pool: Pool) -> Pool:
         """The pool with this publisher's label, so that it finds its slices again."""

@@ -175,3 +175,15 @@ def test_the_agent_retries_until_the_api_server_answers(api: FakeResourceApi,
     finally:
         stop.set()
         thread.join(timeout=10)
+
+
+def test_a_nudge_puts_back_slices_someone_else_deleted(api: FakeResourceApi,
+                                                       agent: NodeAgent) -> None:
+    assert agent.published.wait(10)
+    wiped = [s.metadata.name for s in api.pool("node-a")]
+    for name in wiped:  # what a starting kubelet does to its node's slices
+        api.delete_resource_slice(name)
+    assert not api.pool("node-a")
+    agent.nudge.set()
+    wait_for(lambda: bool(api.pool("node-a")), timeout=5)
+    assert sorted(s.metadata.name for s in api.pool("node-a")) == sorted(wiped)
