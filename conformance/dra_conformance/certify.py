@@ -39,6 +39,7 @@ class Run:
     tier: str = "all"  # socket, cluster or all
     hypothesis_profile: str = "ci"
     seed: int | None = None
+    kubelet_restart_command: str | None = None
     extra: tuple[str, ...] = ()
 
     def pytest_args(self, seed: int) -> list[str]:
@@ -53,7 +54,8 @@ class Run:
             args += ["-m", self.tier]
         for flag, value in (("--dra-kubeconfig", self.kubeconfig),
                             ("--dra-registration-socket", self.registration_socket),
-                            ("--dra-node", self.node), ("--dra-fakehw-root", self.fakehw_root)):
+                            ("--dra-node", self.node), ("--dra-fakehw-root", self.fakehw_root),
+                            ("--dra-kubelet-restart-command", self.kubelet_restart_command)):
             if value is not None:
                 args += [flag, str(value)]
         return args + list(self.extra)
@@ -66,7 +68,8 @@ def reproduce(run: Run, seed: int) -> str:
              "--seed", str(seed)]
     for flag, value in (("--kubeconfig", run.kubeconfig),
                         ("--registration-socket", run.registration_socket),
-                        ("--node", run.node), ("--fakehw-root", run.fakehw_root)):
+                        ("--node", run.node), ("--fakehw-root", run.fakehw_root),
+                        ("--kubelet-restart-command", run.kubelet_restart_command)):
         if value is not None:
             parts += [flag, str(value)]
     return shlex.join(parts)

@@ -38,6 +38,8 @@ def main() -> None:
 @click.option("--hypothesis-profile", type=click.Choice(["ci", "thorough", "dev"]),
               default="ci")
 @click.option("--seed", type=int, help="hypothesis seed (default: a random one, reported)")
+@click.option("--kubelet-restart-command",
+              help="command restarting one node's kubelet, {node} standing for its name")
 @click.argument("pytest_args", nargs=-1, type=click.UNPROCESSED)
 def certify(pytest_args: tuple[str, ...], **options: Any) -> None:
     """Run the suite against a driver and write junit_01.xml, e2e.log and the report.

@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from dra_conformance.profiles.model import DriverProfile
 
 Connect = Callable[[], "KubeletClient"]
+KUBELET_RESTART_TIMEOUT = 180.0
 
 
 @pytest.fixture(scope="session")
@@ -118,6 +119,24 @@ def dra_restart(pytestconfig: pytest.Config, dra_profile: DriverProfile) -> Call
     def restart() -> None:
         driver_control.run(command, "restarting the driver",
                            dra_profile.deployment.ready_timeout_seconds)
+    return restart
+
+
+@pytest.fixture(scope="session")
+def dra_restart_kubelet(dra_book: Book) -> Callable[[str], None]:
+    """Restarts the kubelet of the node it is given (--dra-kubelet-restart-command)."""
+    template = dra_book.settings.kubelet_restart_command
+    if template is None:
+        pytest.skip("needs a way to restart a node's kubelet: pass "
+                    "--dra-kubelet-restart-command, e.g. 'fakehw cluster restart-kubelet {node}'")
+    import shlex  # noqa: PLC0415
+
+    from dra_conformance import driver_control  # noqa: PLC0415
+
+    def restart(node: str) -> None:
+        command = [part.replace("{node}", node) for part in shlex.split(template)]
+        driver_control.run(command, f"restarting the kubelet of {node}",
+                           KUBELET_RESTART_TIMEOUT)
     return restart
 
 

@@ -30,6 +30,10 @@ OPTIONS: dict[str, tuple[str, str]] = {
                          "report here"),
     "--dra-hypothesis-profile": ("DRA_HYPOTHESIS_PROFILE", "hypothesis settings profile: "
                                  "ci, thorough or dev"),
+    "--dra-kubelet-restart-command": ("DRA_KUBELET_RESTART_COMMAND", "command restarting one "
+                                      "node's kubelet, {node} standing for the node's name "
+                                      "(e.g. 'fakehw cluster restart-kubelet {node}', or "
+                                      "'docker exec {node} systemctl restart kubelet' on kind)"),
 }
 
 
@@ -63,6 +67,7 @@ class SuiteSettings:
     fakehw_root: Path | None = None
     report_dir: Path | None = None
     hypothesis_profile: str | None = None
+    kubelet_restart_command: str | None = None
 
     @property
     def active(self) -> bool:
@@ -80,4 +85,5 @@ class SuiteSettings:
                    node=option(config, "--dra-node"),
                    fakehw_root=_path(config, "--dra-fakehw-root"),
                    report_dir=_path(config, "--dra-report-dir"),
-                   hypothesis_profile=option(config, "--dra-hypothesis-profile"))
+                   hypothesis_profile=option(config, "--dra-hypothesis-profile"),
+                   kubelet_restart_command=option(config, "--dra-kubelet-restart-command"))

@@ -8,6 +8,7 @@ driver profile adds to the example's.
 from __future__ import annotations
 
 import json
+import shlex
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -61,6 +62,11 @@ def restart_driver(s: JobSettings, registry: Path, node: Node) -> list[str]:
             "--node", node.name]
 
 
+def restart_kubelet(s: JobSettings) -> str:
+    """certify's --kubelet-restart-command: ``fakehw cluster restart-kubelet`` of this cluster."""
+    return shlex.join(s.fakehw("cluster", "restart-kubelet", "--name", s.name)) + " {node}"
+
+
 def certify(s: JobSettings, profile: Path, kubeconfig: Path, node: Node) -> list[str]:
     """certify --tier all; the socket tier plays the kubelet of ``node``."""
     command = [s.python, "-m", "dra_conformance", "certify", "--driver-profile", str(profile),
@@ -70,6 +76,7 @@ def certify(s: JobSettings, profile: Path, kubeconfig: Path, node: Node) -> list
                "--report-dir", str(s.results)]
     if s.seed is not None:
         command += ["--seed", str(s.seed)]
+    command += ["--kubelet-restart-command", restart_kubelet(s)]
     return command + (["--", *s.pytest_args] if s.pytest_args else [])
 
 

@@ -61,3 +61,32 @@ def test_options_fall_back_to_the_environment(pytester: pytest.Pytester,
     result = _run(pytester, "def test_a(dra_profile):\n"
                             "    assert dra_profile.driver == 'env.example.com'\n")
     result.assert_outcomes(passed=1)
+
+
+def test_kubelet_restart_command_gets_the_node(pytester: pytest.Pytester,
+                                              tmp_path: Path) -> None:
+    marker = tmp_path / "restarted"
+    result = _run(pytester, "def test_a(dra_restart_kubelet):\n"
+                            "    dra_restart_kubelet('node-7')\n",
+                  "--dra-driver", "x.example.com", "--dra-kubelet-restart-command",
+                  f"sh -c 'echo \"$0\" > {marker}' {{node}}")
+    result.assert_outcomes(passed=1)
+    assert marker.read_text() == "node-7\n"
+
+
+def test_without_a_kubelet_restart_command_the_test_does_not_run(
+        pytester: pytest.Pytester) -> None:
+    result = _run(pytester, "def test_a(dra_restart_kubelet): pass\n",
+                  "--dra-driver", "x.example.com", "-rs")
+    result.assert_outcomes(skipped=1)
+    result.stdout.fnmatch_lines(["*--dra-kubelet-restart-command*"])
+
+
+def test_a_failing_kubelet_restart_command_fails_the_test_with_its_output(
+        pytester: pytest.Pytester) -> None:
+    result = _run(pytester, "def test_a(dra_restart_kubelet):\n"
+                            "    dra_restart_kubelet('n1')\n",
+                  "--dra-driver", "x.example.com", "--dra-kubelet-restart-command",
+                  "sh -c 'echo no such node $0 >&2; exit 3' {node}")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*exited 3: no such node n1*"])

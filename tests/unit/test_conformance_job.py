@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import shlex
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -153,6 +154,9 @@ def test_certify_plays_the_first_nodes_kubelet() -> None:
     assert flag(command, "--report-dir") == str(s.results)
     assert command[-3:] == ["--", "-k", "slices"]
     assert "--seed" not in commands.certify(JobSettings(), Path("/p"), KUBECONFIG, node(0))
+    restart = shlex.split(flag(command, "--kubelet-restart-command"))
+    assert restart[1:] == ["-m", "fakehw.cli", "cluster", "restart-kubelet", "--name",
+                           s.name, "{node}"]
 
 
 def test_restart_command_calls_this_script() -> None:

@@ -149,6 +149,13 @@ class Workloads:
             state = self.state(pod)
         return state
 
+    def containers(self, pod: str) -> dict[str, tuple[str, int, bool]]:
+        """Each container of ``pod`` by name: its ID, restart count and whether it runs."""
+        status = self.core.read_namespaced_pod(pod, self.namespace).status
+        return {c.name: (str(c.container_id or ""), int(c.restart_count or 0),
+                         bool(c.state and c.state.running))
+                for c in status.container_statuses or ()}
+
     def generated_claim(self, pod: str) -> str | None:
         """The name of the claim generated for ``pod`` from its template (None: not yet)."""
         status = self.core.read_namespaced_pod(pod, self.namespace).status
