@@ -75,7 +75,7 @@ class SlicePublisher:
         from kubernetes import watch  # noqa: PLC0415
 
         while not stop.is_set():
-            stream = watch.Watch()
+            stream: Any = watch.Watch()  # type: ignore[no-untyped-call]
             try:
                 listed = self._api.list_resource_slice(
                     field_selector=self._field_selector, label_selector=self._label_selector,
