@@ -142,23 +142,48 @@ class SpecDir:
     def spec_path(self, claim_uid: str) -> Path:
         return self.directory / f"{self._prefix}{claim_uid.replace('/', '_')}.json"
 
-    def write_claim(self, claim_uid: str,
-                    devices: Sequence[tuple[str, ContainerEdits]]) -> list[str | None]:
-        """Write the claim's spec; return each device's CDI ID (None: nothing to inject)."""
+    def write_claim(self, claim_uid: str, devices: Sequence[tuple[str, ContainerEdits]], *,
+                    durable: bool = True) -> list[str | None]:
+        """Write the claim's spec; return each device's CDI ID (None: nothing to inject).
+
+        ``durable=False`` skips the fsyncs: readers still see the old file or the new one,
+        but a power cut may leave either (or a torn one), so the caller must be able to
+        rewrite it from a record of its own (``matches`` tells whether that is needed).
+        """
+        text, ids = self.render_claim(claim_uid, devices)
+        if text is None:  # CDI refuses a spec without devices
+            self.remove_claim(claim_uid)
+        else:
+            write_atomically(self.spec_path(claim_uid), text, durable=durable)
+        return ids
+
+    def render_claim(self, claim_uid: str, devices: Sequence[tuple[str, ContainerEdits]],
+                     ) -> tuple[str | None, list[str | None]]:
+        """The claim's spec file text (None: no device needs one) and each device's CDI ID."""
         names = _device_names(claim_uid, [name for name, _ in devices])
         entries = []
         for name, (_, edits) in zip(names, devices, strict=True):
             if not edits.is_empty():
                 edits.validate()
                 entries.append({"name": name, "containerEdits": edits.to_json()})
-        if not entries:  # CDI refuses a spec without devices
-            self.remove_claim(claim_uid)
-            return [None] * len(devices)
+        ids: list[str | None] = [None if edits.is_empty() else f"{self.kind}={name}"
+                                 for name, (_, edits) in zip(names, devices, strict=True)]
+        if not entries:
+            return None, ids
         spec: dict[str, Any] = {"cdiVersion": "", "kind": self.kind, "devices": entries}
         spec["cdiVersion"] = minimum_version(spec)
-        write_atomically(self.spec_path(claim_uid), json.dumps(spec, indent=2) + "\n")
-        return [None if edits.is_empty() else f"{self.kind}={name}"
-                for name, (_, edits) in zip(names, devices, strict=True)]
+        return json.dumps(spec, indent=2) + "\n", ids
+
+    def matches(self, claim_uid: str, devices: Sequence[tuple[str, ContainerEdits]]) -> bool:
+        """Whether the claim's spec file on disk is exactly what ``write_claim`` would write."""
+        text, _ = self.render_claim(claim_uid, devices)
+        try:
+            current = self.spec_path(claim_uid).read_text(encoding="utf-8")
+        except FileNotFoundError:
+            return text is None
+        except (OSError, UnicodeDecodeError):
+            return False
+        return current == text
 
     def remove_claim(self, claim_uid: str) -> bool:
         try:
@@ -188,9 +213,14 @@ def _device_names(claim_uid: str, devices: Sequence[str]) -> list[str]:
     return names
 
 
-def write_atomically(path: Path, text: str) -> None:
+def write_atomically(path: Path, text: str, *, durable: bool = True) -> None:
     """Temp file in the same directory, fsync, rename, fsync the directory: readers and a
-    crash see the old file or the new one, never a torn one."""
+    crash see the old file or the new one, never a torn one.
+
+    ``durable=False`` skips both fsyncs. Other processes still see the old file or the new
+    one, and so does this one after it is killed (the page cache outlives a process); only a
+    power cut or a kernel crash may lose or tear the file.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
     # A leading dot and no .json suffix: CDI's directory scan ignores the temp file.
     fd, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
@@ -198,12 +228,15 @@ def write_atomically(path: Path, text: str) -> None:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             handle.write(text)
             handle.flush()
-            os.fsync(handle.fileno())
+            if durable:
+                os.fsync(handle.fileno())
         os.chmod(temp, 0o644)
         os.replace(temp, path)
     except BaseException:
         Path(temp).unlink(missing_ok=True)
         raise
+    if not durable:
+        return
     directory = os.open(path.parent, os.O_RDONLY)
     try:
         os.fsync(directory)

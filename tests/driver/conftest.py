@@ -11,7 +11,7 @@ import queue
 import shutil
 import tempfile
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -46,17 +46,28 @@ HEALTH = {"v1": (dra_health_v1_pb2, dra_health_v1_pb2_grpc),
 
 
 class FakePreparer:
-    """A Preparer that records every call; devices named in ``failing`` make prepare fail."""
+    """A Preparer that records every call; devices named in ``failing`` make prepare fail.
 
-    def __init__(self) -> None:
+    ``changes`` is its answer to ``changes_devices``; ``on_prepare`` runs at the start of
+    each prepare (to look at the checkpoint while the Preparer works, say).
+    """
+
+    def __init__(self, *, changes: bool = True) -> None:
         self.prepared: list[PrepareRequest] = []
         self.unprepared: list[CheckpointEntry] = []
         self.rolled_back: list[CheckpointEntry] = []
         self.failing: set[str] = set()
         self.broken_rollback = False
+        self.changes = changes
+        self.on_prepare: Callable[[PrepareRequest], None] | None = None
+
+    def changes_devices(self, request: PrepareRequest) -> bool:
+        return self.changes
 
     def prepare(self, request: PrepareRequest) -> Sequence[PreparedDevice]:
         self.prepared.append(request)
+        if self.on_prepare is not None:
+            self.on_prepare(request)
         for device in request.devices:
             if device.device in self.failing:
                 raise RuntimeError(f"device {device.device} is on fire")

@@ -19,7 +19,7 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
-from .conftest import NODE, Plugin, devices_of
+from .conftest import NODE, FakePreparer, Plugin, devices_of
 
 pytestmark = pytest.mark.socket
 
@@ -29,10 +29,12 @@ versions = st.sampled_from(["v1", "v1beta1"])
 
 
 class PluginLifecycle(RuleBasedStateMachine):
+    changes = True  # the Preparer's answer to changes_devices
+
     def __init__(self) -> None:
         super().__init__()
         self.root = Path(tempfile.mkdtemp(prefix="dra-sm-", dir="/tmp"))
-        self.plugin = Plugin(self.root).start()
+        self.plugin = Plugin(self.root, preparer=FakePreparer(changes=self.changes)).start()
         for uid, devices in CLAIMS.items():
             self.plugin.add_claim(f"claim-{uid[-1]}", uid, devices=devices)
         self.answers: dict[str, list[tuple[Any, ...]]] = {}  # what the kubelet was told
@@ -108,7 +110,15 @@ class PluginLifecycle(RuleBasedStateMachine):
             shutil.rmtree(self.root, ignore_errors=True)
 
 
-PluginLifecycle.TestCase.settings = settings(
-    max_examples=25, stateful_step_count=15, deadline=None,
-    suppress_health_check=[HealthCheck.too_slow])
+class ChangeFreeLifecycle(PluginLifecycle):
+    """The same properties for a Preparer that changes nothing (no "preparing" records)."""
+
+    changes = False
+
+
+for machine in (PluginLifecycle, ChangeFreeLifecycle):
+    machine.TestCase.settings = settings(
+        max_examples=25, stateful_step_count=15, deadline=None,
+        suppress_health_check=[HealthCheck.too_slow])
 TestPluginLifecycle = PluginLifecycle.TestCase
+TestChangeFreeLifecycle = ChangeFreeLifecycle.TestCase

@@ -49,6 +49,7 @@ class Crash(BaseException):
 
 class CrashingGpu:
     kind = "gpu"
+    changes_devices = False
 
     def prepare(self, job: DeviceJob, note: Note) -> ContainerEdits:
         raise Crash

@@ -108,3 +108,16 @@ def test_through_the_plugin_a_bad_claim_fails_alone(edge_tree: TreeState,
         assert plugin.cdi_files() == []
     finally:
         plugin.stop()
+
+
+@pytest.mark.unit
+def test_gpus_change_nothing_so_they_journal_nothing(edge_tree: TreeState,
+                                                    tmp_path: Path) -> None:
+    """No journal file and, through ``changes_devices``, no "preparing" record: a GPU claim
+    costs one synchronous checkpoint write."""
+    gpus = dispatcher(edge_tree, tmp_path / "journal")
+    assert not gpus.changes_devices(request(GPU0, GPU1))
+    gpus.prepare(request(GPU0, GPU1))
+    assert not (tmp_path / "journal").exists() or not list((tmp_path / "journal").iterdir())
+    # a device that is not found counts as changing, to be safe
+    assert gpus.changes_devices(request(GPU0, "gpu-0000-99-00-0"))

@@ -52,6 +52,9 @@ class TrivialPreparer:
                                      minor=200 + n),)))
             for n, device in enumerate(request.devices)]
 
+    def changes_devices(self, request: PrepareRequest) -> bool:
+        return False
+
     def unprepare(self, entry: CheckpointEntry) -> None:
         pass
 

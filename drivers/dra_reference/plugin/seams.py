@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator, Sequence
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 from dra_reference.plugin.model import DeviceHealth, PreparedDevice, PrepareRequest
 
@@ -44,6 +44,22 @@ class Preparer(Protocol):
     def rollback(self, entry: CheckpointEntry) -> None:
         """Undo a preparation that may be partial: ``entry.devices`` is empty and
         ``entry.allocated`` says what ``prepare`` was asked to do."""
+        ...
+
+
+@runtime_checkable
+class ChangeAware(Protocol):
+    """Optional for a Preparer: whether a request would change anything that needs undoing.
+
+    The plugin records a claim as "preparing" before ``prepare`` runs only so that a crash
+    can be followed by ``rollback``; a request that changes nothing needs no such record,
+    which saves a synchronous checkpoint write. A Preparer without this method is taken to
+    change devices on every request.
+    """
+
+    def changes_devices(self, request: PrepareRequest) -> bool:
+        """True unless preparing ``request`` is sure to leave nothing to undo; must not
+        touch the devices itself."""
         ...
 
 

@@ -49,6 +49,9 @@ class DeviceJob:
 
 class KindPreparer(Protocol):
     kind: str
+    # False only if ``prepare`` never changes anything on the device (so ``undo`` has
+    # nothing to do): then no journal and no "preparing" record are written for it.
+    changes_devices: bool
 
     def prepare(self, job: DeviceJob, note: Note) -> ContainerEdits:
         """Set the device up for the claim; report undoable changes through ``note``."""

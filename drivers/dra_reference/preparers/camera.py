@@ -33,6 +33,7 @@ Services = Callable[[Path], CredentialService]
 
 class CameraPreparer:
     kind = "camera"
+    changes_devices = True
 
     def __init__(self, cameras: Mapping[str, CameraSpec],
                  services: Services = CredentialService) -> None:

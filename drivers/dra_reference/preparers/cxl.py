@@ -36,6 +36,7 @@ log = logging.getLogger(__name__)
 
 class CxlPreparer:
     kind = "cxl"
+    changes_devices = True
 
     def __init__(self, sysfs_root: Path, devfs_root: Path, regions: RegionBackend,
                  ledger: RegionLedger) -> None:

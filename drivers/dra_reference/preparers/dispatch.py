@@ -4,6 +4,9 @@ All parameters of a claim are validated and all its devices looked up before any
 touched, so a typo in a config costs nothing to undo. Then devices are prepared in order;
 each kind's notes are journaled as they come, and a failure undoes the devices already done
 (newest first) before the error goes back to the kubelet, naming the request and device.
+Kinds that change nothing on their devices (``changes_devices = False``: GPUs) cost no
+journal write, and a claim of only such devices tells the plugin it needs no "preparing"
+record either (``changes_devices``).
 """
 
 from __future__ import annotations
@@ -51,6 +54,16 @@ class KindDispatcher:
             return
         self._journal.forget(uid)
 
+    def changes_devices(self, request: PrepareRequest) -> bool:
+        """Whether any device of the request is of a kind that changes its devices; a device
+        that is not found (or not served) counts as changing, to be safe."""
+        for allocated in request.devices:
+            device = self._lookup(allocated.pool, allocated.device)
+            kind = self._kinds.get(device.kind) if device is not None else None
+            if kind is None or kind.changes_devices:
+                return True
+        return False
+
     def unprepare(self, entry: CheckpointEntry) -> None:
         self._undo_all([dict(record.prepared.undo) for record in entry.devices])
         self._journal.forget(entry.claim.uid)
@@ -81,9 +94,11 @@ class KindDispatcher:
                 for allocated, device, config in found]
 
     def _prepare_one(self, uid: str, index: int, job: DeviceJob) -> PreparedDevice:
-        """One device; its notes are journaled before and as its preparer makes changes."""
+        """One device; its notes are journaled before and as its preparer makes changes (a
+        kind that changes nothing needs no note unless it writes one after all)."""
         notes: dict[str, JSON] = {"kind": job.device.kind, "device": job.device.name}
-        self._journal.record(uid, index, notes)
+        if self._kinds[job.device.kind].changes_devices:
+            self._journal.record(uid, index, notes)
 
         def note(more: Mapping[str, JSON]) -> None:
             notes.update(more)

@@ -22,6 +22,7 @@ from dra_reference.preparers.fpgaprogram import ManagerFiles, load
 
 class FpgaPreparer:
     kind = "fpga"
+    changes_devices = True
 
     def __init__(self, sysfs_root: Path) -> None:
         self._sysfs = sysfs_root

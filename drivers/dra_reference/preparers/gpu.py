@@ -21,6 +21,7 @@ SHARING = {"Exclusive": "exclusive", "TimeSlicing": "time-sliced"}
 
 class GpuPreparer:
     kind = "gpu"
+    changes_devices = False
 
     def prepare(self, job: DeviceJob, note: Note) -> ContainerEdits:
         config: GpuConfig = job.config
