@@ -23,7 +23,7 @@ $(VENV)/.installed: pyproject.toml
 lint: setup ## ruff, mypy --strict and the import boundaries
 	$(BIN)/ruff check .
 	$(BIN)/mypy
-	$(BIN)/mypy --strict hack/conformance.py hack/conformancejob
+	$(BIN)/mypy --strict hack/conformance.py hack/demo.py hack/conformancejob
 	$(BIN)/lint-imports
 	hack/gen-protos.sh --check
 
@@ -54,6 +54,9 @@ test-driver-e2e: setup binaries ## The reference driver on a local cluster of it
 conformance: setup binaries ## Certify the reference driver on a local edge-node cluster (results/conformance/)
 	$(BIN)/python hack/conformance.py run $(CONFORMANCE_ARGS)
 
+demo: setup binaries ## A pod claims the edge node's camera and a GPU; a frame saved with its credentials (results/demo/)
+	$(BIN)/python hack/demo.py $(DEMO_ARGS)
+
 cluster-up: setup binaries ## A 2-node local cluster with the edge-node hardware on each node
 	$(BIN)/fakehw cluster up --nodes 2 --hardware-profile edge-node
 
@@ -69,4 +72,4 @@ clean: ## Remove the virtualenv and caches made in the checkout
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis
 
 .PHONY: help setup lint protos binaries test test-unit test-tools test-socket test-cluster \
-	test-driver-e2e conformance cluster-up cluster-down bench clean
+	test-driver-e2e conformance demo cluster-up cluster-down bench clean

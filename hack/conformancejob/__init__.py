@@ -4,6 +4,7 @@
     commands.py    the commands and files a run makes, as pure functions
     supervisor.py  the driver processes: kept running, restarted on request, stopped
     job.py         the steps of a run, their timings, and the cleanup on every way out
+    demo.py        ``make demo``'s parts: the claim and pod, the pod's log, ffmpeg, the frame
 
 Imported relatively, so the package works both beside the script (``conformancejob``) and
 from the project's tests (``hack.conformancejob``).
