@@ -2,7 +2,10 @@
 
 Decided once at start, with an error that says which source was tried: a driver that runs
 without being able to publish its slices is invisible to the scheduler, so failing to start
-is the better outcome.
+is the better outcome. A kubeconfig user's impersonation fields (``as``, ``as-groups``,
+``as-user-extra``, as kubectl reads them) are honoured, so a driver run outside a pod can
+still act as its least-privileged service account, node name included; the Python client
+sends one value per header, so at most one group and one value per extra key.
 """
 
 from __future__ import annotations
@@ -10,8 +13,10 @@ from __future__ import annotations
 import os
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import urllib3
+import yaml
 from kubernetes import client
 from kubernetes import config as _config
 from kubernetes.client.exceptions import ApiException
@@ -25,19 +30,47 @@ def api_client(kubeconfig: Path | None) -> Any:
     """An ``ApiClient`` for ``kubeconfig``, the in-cluster service account, or ~/.kube/config."""
     try:
         if kubeconfig is not None:
-            return config.new_client_from_config(config_file=str(kubeconfig),
-                                                 persist_config=False)
+            api = config.new_client_from_config(config_file=str(kubeconfig),
+                                                persist_config=False)
+            for name, value in impersonation_headers(kubeconfig).items():
+                api.set_default_header(name, value)
+            return api
         if os.environ.get("KUBERNETES_SERVICE_HOST"):
             configuration = client.Configuration()
             config.load_incluster_config(client_configuration=configuration)
             return client.ApiClient(configuration)
         return config.new_client_from_config(persist_config=False)
-    except (config.ConfigException, OSError, ValueError) as exc:
+    except (config.ConfigException, OSError, ValueError, yaml.YAMLError) as exc:
         source = kubeconfig or ("the in-cluster service account"
                                 if os.environ.get("KUBERNETES_SERVICE_HOST")
                                 else "~/.kube/config")
         raise ConfigurationError(f"cannot load Kubernetes credentials from {source}: {exc}; "
                                  "pass --kubeconfig or run in a pod") from exc
+
+
+def impersonation_headers(kubeconfig: Path) -> dict[str, str]:
+    """The Impersonate-* headers the current context's user asks for (none: empty)."""
+    document = yaml.safe_load(kubeconfig.read_text()) or {}
+    context = next((c.get("context") or {} for c in document.get("contexts") or ()
+                    if c.get("name") == document.get("current-context")), {})
+    user = next((u.get("user") or {} for u in document.get("users") or ()
+                 if u.get("name") == context.get("user")), {})
+    headers: dict[str, str] = {}
+    if user.get("as"):
+        headers["Impersonate-User"] = str(user["as"])
+    groups = list(user.get("as-groups") or ())
+    extra = dict(user.get("as-user-extra") or {})
+    if groups and not headers:
+        raise ValueError("as-groups without as: name the user to impersonate")
+    if len(groups) > 1 or any(len(values or ()) > 1 for values in extra.values()):
+        raise ValueError("this driver sends at most one as-groups entry and one value per "
+                         "as-user-extra key")
+    if groups:
+        headers["Impersonate-Group"] = str(groups[0])
+    for key, values in extra.items():
+        if values:
+            headers[f"Impersonate-Extra-{quote(str(key), safe='')}"] = str(values[0])
+    return headers
 
 
 def node_uid(api: Any, node_name: str) -> str:
