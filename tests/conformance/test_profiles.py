@@ -38,6 +38,10 @@ def test_reference_example() -> None:
     assert profile.injection.check_command[:2] == ("sh", "-c")
     assert profile.config is not None
     assert profile.config.expect_env["FAKEHW_GPU_SHARING"] == "time-sliced"
+    assert profile.node_identity is not None
+    identity = profile.node_identity.on("node-7")
+    assert identity.user == "system:serviceaccount:dra-reference:kubelet-plugin"
+    assert identity.extra == {"authentication.kubernetes.io/node-name": ("node-7",)}
 
 
 def test_example_driver_example_has_commands_and_config() -> None:
@@ -77,6 +81,9 @@ def test_minimal_profile_defaults() -> None:
      "spec.config.classExpectEnv", "together"),
     ("  colour: blue\n", "spec.colour", "unknown field"),
     ("  cdi: {specDirs: [cdi]}\n", "spec.cdi.specDirs[0]", "absolute"),
+    ("  nodeIdentity: {groups: [g]}\n", "spec.nodeIdentity.user", "is required"),
+    ("  nodeIdentity: {user: u, extra: {k: v}}\n", "spec.nodeIdentity.extra.k",
+     "list of strings"),
 ])
 def test_mistakes_name_field_and_fix(extra: str, field: str, words: str) -> None:
     with pytest.raises(ProfileError) as caught:

@@ -63,6 +63,23 @@ class ConfigProbe:
 
 
 @dataclass(frozen=True)
+class NodeIdentity:
+    """Who the driver's component on a node is to the API server, "{node}" standing for the
+    node's name: the suite acts as it (impersonation) to see what it may write."""
+
+    user: str
+    groups: tuple[str, ...] = ()
+    extra: dict[str, tuple[str, ...]] = field(default_factory=dict)
+
+    def on(self, node: str) -> NodeIdentity:
+        """This identity as the component on ``node`` has it."""
+        def put(text: str) -> str:
+            return text.replace("{node}", node)
+        return NodeIdentity(put(self.user), tuple(map(put, self.groups)),
+                            {key: tuple(map(put, values)) for key, values in self.extra.items()})
+
+
+@dataclass(frozen=True)
 class DriverProfile:
     driver: str
     version: str = "unknown"
@@ -74,6 +91,7 @@ class DriverProfile:
     injection: Injection = field(default_factory=Injection)
     config: ConfigProbe | None = None
     nodes: tuple[str, ...] = ()  # nodes running the driver (default: every node with slices)
+    node_identity: NodeIdentity | None = None
     source: str = "<built in>"
 
     def claims(self, feature: Feature) -> bool:

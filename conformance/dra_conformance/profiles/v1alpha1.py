@@ -21,6 +21,10 @@
       injection: {env: [GPU_ID], devicePaths: [/dev/dri], checkCommand: [test, -e, /dev/x]}
       config: {parameters: {...}, expectEnv: {NAME: value},
                classParameters: {...}, classExpectEnv: {NAME: value}}
+      nodeIdentity:                                  # optional; "{node}": the node's name
+        user: system:serviceaccount:gpu-driver:kubelet-plugin
+        groups: [system:serviceaccounts]
+        extra: {authentication.kubernetes.io/node-name: ["{node}"]}
 
 Everything is checked when the profile is loaded; errors name the field and the fix.
 """
@@ -38,6 +42,7 @@ from dra_conformance.profiles.model import (
     DeploymentMode,
     DriverProfile,
     Injection,
+    NodeIdentity,
     Sockets,
 )
 
@@ -46,7 +51,7 @@ KIND = "DriverProfile"
 _DNS_SUBDOMAIN = re.compile(r"[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?")
 _ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _SPEC_KEYS = ("driver", "deviceClasses", "features", "nodes", "deployment", "sockets", "cdi",
-              "injection", "config")
+              "injection", "config", "nodeIdentity")
 
 
 def parse(doc: object, source: str, base: Path | None = None) -> DriverProfile:
@@ -73,6 +78,7 @@ def parse(doc: object, source: str, base: Path | None = None) -> DriverProfile:
             "env", "devicePaths", "checkCommand", "image"))),
         config=_config(spec.nested("config", (
             "parameters", "expectEnv", "classParameters", "classExpectEnv"))),
+        node_identity=_node_identity(spec.nested("nodeIdentity", ("user", "groups", "extra"))),
         source=source,
     )
 
@@ -191,3 +197,16 @@ def _env_map(fields: Fields, key: str) -> dict[str, str]:
             fields.fail(f"{key}.{name}", "must map variable names to strings",
                         "e.g. {GPU_MODE: shared}")
     return {str(k): str(v) for k, v in value.items()}
+
+
+def _node_identity(fields: Fields) -> NodeIdentity | None:
+    if not fields.data:
+        return None
+    user = fields.string("user")
+    extra = fields.mapping("extra")
+    for key, values in extra.items():
+        if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
+            fields.fail(f"extra.{key}", "must be a list of strings",
+                        'e.g. {authentication.kubernetes.io/node-name: ["{node}"]}')
+    return NodeIdentity(user=user, groups=fields.strings("groups", "[system:serviceaccounts]"),
+                        extra={str(k): tuple(v) for k, v in extra.items()})

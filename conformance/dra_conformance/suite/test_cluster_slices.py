@@ -105,3 +105,60 @@ def test_slices_keep_their_devices_across_a_restart(
                  f"the restart; differing sets: {changed}")
     assert before, f"the driver publishes no devices on {dra_node}"
     assert not changed, f"while the driver restarted its devices changed to {changed}"
+
+
+SLICES_PATH = "/apis/resource.k8s.io/v1/resourceslices"
+
+
+@pytest.mark.requirement("DRA-SLICE-005")
+def test_the_driver_may_write_only_its_own_nodes_slices(
+        dra_api_client: Any, dra_profile: DriverProfile, dra_node: str | None,
+        dra_slices: list[dict[str, Any]], dra_evidence: Evidence) -> None:
+    """Acting as the driver's component on the node under test (spec.nodeIdentity), the
+    suite asks with dry-run requests: creating a slice of its own node must be allowed (so
+    the identity is one that publishes), and creating, changing or deleting another node's
+    slice must be refused, by RBAC or by admission."""
+    if dra_profile.node_identity is None:
+        pytest.skip("needs the identity the driver writes slices with: set spec.nodeIdentity")
+    if dra_node is None:
+        pytest.skip("needs the node under test: pass --dra-node")
+    from kubernetes import client  # noqa: PLC0415
+
+    from dra_conformance.kube.impersonation import dry_run  # noqa: PLC0415
+
+    identity = dra_profile.node_identity.on(dra_node)
+    listed: Any = client.CoreV1Api(dra_api_client).list_node()
+    names = [str(n.metadata.name) for n in listed.items]
+    other = next((n for n in names if n != dra_node), "dra-conformance-no-such-node")
+    driver = dra_profile.driver
+    answers = {
+        f"create a slice of {dra_node}": dry_run(
+            dra_api_client, identity, "POST", SLICES_PATH, _probe(driver, dra_node)),
+        f"create a slice of {other}": dry_run(
+            dra_api_client, identity, "POST", SLICES_PATH, _probe(driver, other)),
+    }
+    theirs = next((s for s in dra_slices if s["spec"].get("nodeName") == other), None)
+    if theirs is not None:
+        name = theirs["metadata"]["name"]
+        changed = {**theirs, "metadata": {**theirs["metadata"], "labels": {
+            **(theirs["metadata"].get("labels") or {}), "dra-conformance/probe": "true"}}}
+        answers[f"update {other}'s slice {name}"] = dry_run(
+            dra_api_client, identity, "PUT", f"{SLICES_PATH}/{name}", changed)
+        answers[f"delete {other}'s slice {name}"] = dry_run(
+            dra_api_client, identity, "DELETE", f"{SLICES_PATH}/{name}")
+    dra_evidence(f"as {identity.user} {dict(identity.extra)}: "
+                 + "; ".join(f"{what}: {answer}" for what, answer in answers.items()))
+    own, *foreign = answers.items()
+    assert own[1].allowed, (
+        f"spec.nodeIdentity may not {own[0]} ({own[1]}): it is not the identity the driver "
+        "publishes with, or its RBAC lacks create on resourceslices")
+    allowed = [what for what, answer in foreign if answer.allowed]
+    assert not allowed, f"the driver's identity on {dra_node} may {', '.join(allowed)}"
+
+
+def _probe(driver: str, node: str) -> dict[str, Any]:
+    """A slice the dry runs offer to create: of ``driver``, in a pool of ``node``'s own."""
+    return {"apiVersion": "resource.k8s.io/v1", "kind": "ResourceSlice",
+            "metadata": {"name": f"dra-conformance-probe-{node}"[:253]},
+            "spec": {"driver": driver, "nodeName": node, "devices": [],
+                     "pool": {"name": node, "generation": 1, "resourceSliceCount": 1}}}
