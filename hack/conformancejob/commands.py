@@ -46,6 +46,26 @@ def kubelet_plugin(s: JobSettings, node: Node, kubeconfig: Path,
     return command + (["--cameras-config", str(cameras)] if cameras else [])
 
 
+PLUGIN_ACCOUNT = "system:serviceaccount:dra-reference:kubelet-plugin"  # drivers/deploy/rbac.yaml
+CONTROLLER_ACCOUNT = "system:serviceaccount:dra-reference:camera-controller"
+NODE_NAME_EXTRA = "authentication.kubernetes.io/node-name"
+
+
+def acting_as(admin_kubeconfig: str, user: str, node: str | None = None) -> str:
+    """The admin kubeconfig, made to act as ``user`` (and, for a node's plugin, with the
+    node's name that a pod's service account token carries): a driver run as a host process
+    then has exactly the rights drivers/deploy gives it, admission policies included."""
+    document = yaml.safe_load(admin_kubeconfig)
+    context = next(c["context"] for c in document["contexts"]
+                   if c["name"] == document["current-context"])
+    for entry in document["users"]:
+        if entry["name"] == context["user"]:
+            entry["user"]["as"] = user
+            if node is not None:
+                entry["user"]["as-user-extra"] = {NODE_NAME_EXTRA: [node]}
+    return str(yaml.safe_dump(document, sort_keys=False))
+
+
 def camera_controller(s: JobSettings, kubeconfig: Path, cameras: Path) -> list[str]:
     return [s.python, "-m", "dra_reference", "--log-level", _level(s), "controller",
             "--driver-name", DRIVER, "--cameras-config", str(cameras),

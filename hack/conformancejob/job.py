@@ -23,7 +23,7 @@ from typing import Any
 import yaml
 
 from . import commands
-from .settings import DRIVER, REPO, JobSettings, Node, nodes_from_status, registry_of
+from .settings import ACCESS, DRIVER, REPO, JobSettings, Node, nodes_from_status, registry_of
 from .supervisor import Supervised, Supervisor, stop_recorded
 
 SLICES_TIMEOUT = 120.0
@@ -101,22 +101,36 @@ class Job:
         self.kubectl = found["kubectl"]
 
     def apply_classes(self) -> None:
-        done = self.run([self.kubectl, f"--kubeconfig={self.kubeconfig}", "apply", "-f",
-                         str(self.s.device_classes)], capture_output=True)
-        if done.returncode != 0:
-            raise JobError(f"applying {self.s.device_classes}: {done.stderr.strip()}")
+        """The DeviceClasses, and the drivers' service accounts, RBAC and admission policies."""
+        for manifest in (self.s.device_classes, *ACCESS):
+            done = self.run([self.kubectl, f"--kubeconfig={self.kubeconfig}", "apply", "-f",
+                             str(manifest)], capture_output=True)
+            if done.returncode != 0:
+                raise JobError(f"applying {manifest}: {done.stderr.strip()}")
 
     def start_drivers(self) -> None:
+        """Each driver acting as its own service account (drivers/deploy/rbac.yaml)."""
         cameras = self._cameras_config()
+        admin = self.kubeconfig.read_text()
         for node in self.nodes:
+            kubeconfig = self._kubeconfig(f"kubeconfig-plugin-{node.index}", commands.acting_as(
+                admin, commands.PLUGIN_ACCOUNT, node.name))
             self.supervisor.add(Supervised(
                 f"kubelet plugin of {node.name}",
-                commands.kubelet_plugin(self.s, node, self.kubeconfig, cameras),
+                commands.kubelet_plugin(self.s, node, kubeconfig, cameras),
                 self.s.work / f"kubelet-plugin-{node.index}.log", node=node.name))
         if cameras is not None:
+            kubeconfig = self._kubeconfig("kubeconfig-camera-controller", commands.acting_as(
+                admin, commands.CONTROLLER_ACCOUNT))
             self.supervisor.add(Supervised(
-                "camera controller", commands.camera_controller(self.s, self.kubeconfig, cameras),
+                "camera controller", commands.camera_controller(self.s, kubeconfig, cameras),
                 self.s.work / "camera-controller.log"))
+
+    def _kubeconfig(self, name: str, text: str) -> Path:
+        path = self.s.work / name
+        path.write_text(text)
+        path.chmod(0o600)
+        return path
 
     def _cameras_config(self) -> Path | None:
         """The cameras file, from the first tree that runs cameras (they run once)."""
@@ -178,7 +192,7 @@ def setup_steps(job: Job) -> list[tuple[str, Callable[[], object]]]:
     return [
         ("results directory", job.prepare_results),
         (f"cluster {s.name!r} ({s.nodes} x {s.hardware_profile})", job.cluster),
-        ("DeviceClasses", job.apply_classes),
+        ("DeviceClasses, the drivers' RBAC and admission policies", job.apply_classes),
         ("reference driver: kubelet plugins and camera controller", job.start_drivers),
         ("ResourceSlices of every node and camera", job.wait_for_slices),
     ]

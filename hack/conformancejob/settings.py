@@ -16,6 +16,7 @@ REPO = Path(__file__).resolve().parents[2]
 DRIVER = "dra.fakehw.dev"  # the reference driver's default --driver-name
 PROFILE = REPO / "conformance/examples/reference-driver.yaml"
 DEVICE_CLASSES = REPO / "drivers/deploy/deviceclasses.yaml"
+ACCESS = (REPO / "drivers/deploy/rbac.yaml", REPO / "drivers/deploy/admission.yaml")
 RESULTS = REPO / "results/conformance"
 SCRIPT = REPO / "hack/conformance.py"
 TIERS = ("all", "socket", "cluster")

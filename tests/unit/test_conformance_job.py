@@ -280,3 +280,22 @@ def test_bad_options_are_usage_errors(script: ModuleType) -> None:
     result = CliRunner().invoke(script.main, ["run", "--nodes", "0"])
     assert result.exit_code == 1
     assert "--nodes 0" in result.output
+
+
+def test_drivers_act_as_their_service_accounts() -> None:
+    admin = yaml.safe_dump({
+        "apiVersion": "v1", "kind": "Config", "current-context": "admin@c",
+        "clusters": [{"name": "c", "cluster": {"server": "https://127.0.0.1:6443"}}],
+        "contexts": [{"name": "admin@c", "context": {"cluster": "c", "user": "admin"}}],
+        "users": [{"name": "admin", "user": {"client-certificate": "/a.crt"}}]})
+    plugin = yaml.safe_load(commands.acting_as(admin, commands.PLUGIN_ACCOUNT, "node-1"))
+    user = plugin["users"][0]["user"]
+    assert user == {"client-certificate": "/a.crt", "as": commands.PLUGIN_ACCOUNT,
+                    "as-user-extra": {"authentication.kubernetes.io/node-name": ["node-1"]}}
+    controller = yaml.safe_load(commands.acting_as(admin, commands.CONTROLLER_ACCOUNT))
+    assert controller["users"][0]["user"]["as"] == commands.CONTROLLER_ACCOUNT
+    assert "as-user-extra" not in controller["users"][0]["user"]
+    rbac = (REPO / "drivers/deploy/rbac.yaml").read_text()
+    for account in (commands.PLUGIN_ACCOUNT, commands.CONTROLLER_ACCOUNT):
+        namespace, name = account.split(":")[2:]
+        assert f"name: {name}\n  namespace: {namespace}" in rbac
