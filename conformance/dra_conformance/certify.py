@@ -3,6 +3,9 @@
 It runs pytest in a child process (a crashing driver or test cannot take the reporter down),
 shows progress from e2e.log as tests finish, and exits 0 only when every applicable MUST
 requirement passed. The child's exact command, seed included, goes into the report.
+The child starts in the report directory, never where certify was started: pytest
+loads the conftest.py files of the directory it starts in and of its test* folders,
+and a project's own (say, one skipping its cluster tests) must not reach the suite.
 """
 
 from __future__ import annotations
@@ -43,11 +46,13 @@ class Run:
     extra: tuple[str, ...] = ()
 
     def pytest_args(self, seed: int) -> list[str]:
-        args = ["-c", str(self.report_dir / "pytest.ini"), "--rootdir", str(self.report_dir)]
+        """The child's arguments, paths made absolute (it starts in the report directory)."""
+        report_dir = self.report_dir.absolute()
+        args = ["-c", str(report_dir / "pytest.ini"), "--rootdir", str(report_dir)]
         if not plugin_installed():
             args += ["-p", "dra_conformance.plugin"]
-        args += ["--pyargs", "dra_conformance.suite", "--dra-profile", str(self.profile),
-                 "--dra-report-dir", str(self.report_dir),
+        args += ["--pyargs", "dra_conformance.suite", "--dra-profile",
+                 str(self.profile.absolute()), "--dra-report-dir", str(report_dir),
                  "--dra-hypothesis-profile", self.hypothesis_profile,
                  f"--hypothesis-seed={seed}", "-q"]
         if self.tier != "all":
@@ -57,7 +62,7 @@ class Run:
                             ("--dra-node", self.node), ("--dra-fakehw-root", self.fakehw_root),
                             ("--dra-kubelet-restart-command", self.kubelet_restart_command)):
             if value is not None:
-                args += [flag, str(value)]
+                args += [flag, str(value.absolute() if isinstance(value, Path) else value)]
         return args + list(self.extra)
 
 
@@ -79,7 +84,7 @@ def count_tests(run: Run, seed: int) -> int:
     """How many tests the run will have (for the progress bar); 0 if unknown."""
     done = subprocess.run([sys.executable, "-m", "pytest", *run.pytest_args(seed),
                            "--collect-only", "-q"], capture_output=True, text=True,
-                          check=False)
+                          check=False, cwd=run.report_dir)
     return sum(_collected(line) for line in done.stdout.splitlines())
 
 
@@ -101,7 +106,8 @@ def start(run: Run) -> tuple[subprocess.Popen[str], int, Path]:
     output = run.report_dir / "pytest-output.txt"
     with output.open("w") as sink:
         child = subprocess.Popen([sys.executable, "-m", "pytest", *run.pytest_args(seed)],
-                                 stdout=sink, stderr=subprocess.STDOUT, text=True, env=env)
+                                 stdout=sink, stderr=subprocess.STDOUT, text=True, env=env,
+                                 cwd=run.report_dir)
     return child, seed, output
 
 
