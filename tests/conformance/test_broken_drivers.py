@@ -44,3 +44,36 @@ def test_each_breakage_is_caught_and_named(fault: str, pytester: pytest.Pytester
     assert any(words in line for line in run.evidence(requirement)), run.evidence(requirement)
     assert not run.report["certified"]
     assert f"[{requirement}]" in (run.report_dir / "e2e.log").read_text()
+
+
+class NodeWideCdiDevice(DriverProxy):
+    """A driver that also names one CDI device of the whole node, defined in a spec file of
+    its own before any claim and kept after every unprepare (as some real drivers do)."""
+
+    ID = "example.com/node=common"
+
+    def start(self) -> DriverProxy:
+        self.faults.cdi_dirs[0].mkdir(parents=True, exist_ok=True)
+        (self.faults.cdi_dirs[0] / "example.com-node.yaml").write_text(
+            "cdiVersion: 0.6.0\nkind: example.com/node\n"
+            "devices:\n- name: common\n  containerEdits: {env: [NODE=a]}\n")
+        return super().start()
+
+    def _break_prepare(self, response: object) -> object:
+        for entry in response.claims.values():  # type: ignore[attr-defined]
+            for device in entry.devices:
+                device.cdi_device_ids.append(self.ID)
+        return response
+
+
+def test_a_node_wide_cdi_device_is_not_the_claims(pytester: pytest.Pytester,
+                                                  reference: Harness) -> None:
+    proxy = NodeWideCdiDevice(reference.registry, reference.root / "proxy", DRIVER,
+                              Faults(cdi_dirs=(reference.cdi_dir,))).start()
+    try:
+        run = run_suite(pytester, reference, "-k", "unprepare_removes_cdi_devices",
+                        registration=proxy.registration_socket.parent)
+    finally:
+        proxy.stop()
+    assert run.verdicts()["DRA-UNPREP-003"] == "passed", run.evidence("DRA-UNPREP-003")
+    assert any(NodeWideCdiDevice.ID in line for line in run.evidence("DRA-UNPREP-003"))

@@ -39,11 +39,17 @@ def test_unprepare_of_unknown_claim_succeeds(sock: SocketTier) -> None:
 
 @pytest.mark.requirement("DRA-UNPREP-003")
 def test_unprepare_removes_cdi_devices(sock: SocketTier, dra_cdi: CdiRegistry) -> None:
+    """A device defined before the claim was prepared (a node-wide one many claims name)
+    is not the claim's: only the others must be gone."""
+    before = set(dra_cdi.refresh().devices)
     ref = sock.claim()
-    ids = prepared_ids(sock, ref)
+    answered = prepared_ids(sock, ref)
+    ids = [i for i in answered if i not in before]
     assert sock.kubelet.unprepare([ref]) == {ref.uid: ""}
     left = [i for i in ids if dra_cdi.refresh().resolve(i) is not None]
-    sock.evidence(f"CDI IDs {ids}; still resolvable after unprepare: {left}")
+    sock.evidence(f"CDI IDs {ids} (defined before the claim, so not its own: "
+                  f"{sorted(set(answered) - set(ids))}); still resolvable after unprepare: "
+                  f"{left}")
     assert not left, f"CDI devices still defined after unprepare: {left} in " + ", ".join(
         sorted({str(dra_cdi.files[i]) for i in left}))
 
