@@ -24,6 +24,7 @@ lint: setup ## ruff, mypy --strict and the import boundaries
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 	$(BIN)/mypy --strict hack/conformance.py hack/demo.py hack/conformancejob
+	$(BIN)/mypy --strict hack/driverbench.py hack/driverbenchkit
 	$(BIN)/lint-imports
 	hack/gen-protos.sh --check
 
@@ -66,6 +67,7 @@ cluster-down: setup ## Stop the local cluster and remove everything it made
 bench: setup ## Print the hardware and camera figures
 	$(BIN)/python -m fakehw.bench
 	$(BIN)/python -m dra_reference.plugin.bench
+	$(BIN)/python hack/driverbench.py all
 	$(BIN)/python -m fakehw.cluster.bench
 
 clean: ## Remove the virtualenv and caches made in the checkout

@@ -1,0 +1,5 @@
+"""The pieces of ``hack/driverbench.py``: the reference driver measured over fakehw trees.
+
+They live here and not in the driver's package because they make the hardware (and hot-plug
+it) with fakehw, which the driver itself never imports.
+"""
