@@ -300,3 +300,91 @@ def test_the_controller_may_publish_only_camera_pools(driver: RunningDriver) -> 
         assert create(kubectl, json.dumps(body), as_controller).returncode == 0
     finally:
         kubectl.run(["delete", "resourceslice", "e2e-node", "e2e-camera"], check=False)
+
+
+def shared_claim(name: str) -> dict[str, Any]:
+    """A ResourceClaim of its own (not a template), with the GPU settings of the template."""
+    template = claim_template(name)
+    return {"apiVersion": "resource.k8s.io/v1", "kind": "ResourceClaim",
+            "metadata": {"name": name}, "spec": template["spec"]["spec"]}
+
+
+def claim_pod(name: str, claim: str, command: str) -> dict[str, Any]:
+    """A run-once pod whose container uses the existing ResourceClaim ``claim``."""
+    manifest = pod(name, command, claim="dev")
+    manifest["spec"]["resourceClaims"] = [{"name": "dev", "resourceClaimName": claim}]
+    return manifest
+
+
+def test_one_claim_shared_by_two_pods_gives_both_the_same_device(
+        driver: RunningDriver) -> None:
+    kubectl, claim = driver.kubectl, "shared-e2e"
+    pods = ["shared-e2e-a", "shared-e2e-b"]
+    # Both hold the claim for a while, so the second is prepared while the first runs.
+    command = "env | grep ^FAKEHW_GPU | sort; sleep 5"
+    kubectl.apply(json.dumps({"apiVersion": "v1", "kind": "List", "items": [
+        shared_claim(claim), *(claim_pod(name, claim, command) for name in pods)]}))
+    try:
+        wait_until(lambda: all(phase(driver, name) in {"Succeeded", "Failed"}
+                               for name in pods), 180, driver)
+        logs = {name: kubectl.run(["logs", name]).stdout for name in pods}
+        assert [phase(driver, name) for name in pods] == ["Succeeded"] * 2, logs
+        env = {name: sorted(line for line in text.splitlines()
+                            if line.startswith("FAKEHW_GPU_")) for name, text in logs.items()}
+        assert env[pods[0]] == env[pods[1]], env
+        [chosen] = [line.split("=", 1)[1] for line in env[pods[0]]
+                    if line.startswith("FAKEHW_GPU_DEVICES=")]
+        assert chosen in (GPU0, GPU1)
+        assert "FAKEHW_GPU_SHARING=time-sliced" in env[pods[0]]
+        reserved = kubectl.json(["get", "resourceclaim", claim])["status"].get(
+            "reservedFor", [])
+        assert {entry["name"] for entry in reserved} <= set(pods)
+    finally:
+        kubectl.run(["delete", "pod", *pods, "--wait=true", "--timeout=60s"], check=False)
+        kubectl.run(["delete", "resourceclaim", claim, "--wait=true", "--timeout=60s"],
+                    check=False)
+    wait_until(lambda: not list(driver.cdi_dir.glob(f"{DRIVER}-device_*.json")), 60, driver)
+
+
+def cxl_regions(driver: RunningDriver) -> set[str]:
+    """The CXL regions the node's tree shows now (the kernel's view)."""
+    folder = driver.tree / "sys/bus/cxl/devices"
+    return {path.name for path in folder.glob("region*")}
+
+
+def test_a_pod_gets_cxl_memory_of_the_size_it_claimed(driver: RunningDriver) -> None:
+    kubectl, name = driver.kubectl, "cxl-e2e"
+    before = cxl_regions(driver)
+    claim = {"apiVersion": "resource.k8s.io/v1", "kind": "ResourceClaim",
+             "metadata": {"name": name}, "spec": {"devices": {"requests": [
+                 {"name": "mem", "exactly": {
+                     "deviceClassName": "cxl-memory.dra.fakehw.dev",
+                     "capacity": {"requests": {"memory": "256Mi"}}}}]}}}
+    command = ("env | grep ^FAKEHW_CXL_ | sort; ls -ln /dev/ | grep ' dax' || true; "
+               "sleep 3600")
+    kubectl.apply(json.dumps({"apiVersion": "v1", "kind": "List", "items": [
+        claim, claim_pod(name, name, command)]}))
+    try:
+        wait_until(lambda: "FAKEHW_CXL_DAX_DEVICE=" in kubectl.run(
+            ["logs", name], check=False).stdout, 120, driver)
+        logs = kubectl.run(["logs", name]).stdout
+        env = dict(line.split("=", 1) for line in logs.splitlines()
+                   if line.startswith("FAKEHW_CXL_"))
+        assert env["FAKEHW_CXL_REGION_SIZE"] == str(256 * 2**20), logs
+        region, dax = env["FAKEHW_CXL_REGION"], env["FAKEHW_CXL_DAX_DEVICE"]
+        assert region not in before
+        assert region in cxl_regions(driver)  # carved in the node's tree while the pod runs
+        assert dax.startswith("/dev/dax"), logs
+        assert any(line.startswith("c") and line.endswith(dax.removeprefix("/dev/"))
+                   for line in logs.splitlines()), logs  # a character device in the pod
+        [result] = kubectl.json(["get", "resourceclaim", name])["status"]["allocation"][
+            "devices"]["results"]
+        assert result["device"] == "cxl-0000-81-00-0"
+        assert result["consumedCapacity"]["memory"] in ("256Mi", str(256 * 2**20))
+    finally:
+        kubectl.run(["delete", "pod", name, "--wait=true", "--timeout=60s"], check=False)
+        kubectl.run(["delete", "resourceclaim", name, "--wait=true", "--timeout=60s"],
+                    check=False)
+    wait_until(lambda: region not in cxl_regions(driver), 60, driver)
+    assert cxl_regions(driver) == before
+    wait_until(lambda: not list(driver.cdi_dir.glob(f"{DRIVER}-device_*.json")), 60, driver)
