@@ -192,6 +192,9 @@ def execute(demo: Demo, show: Callable[[Demo], None]) -> int:
             if done:
                 show(demo)
             job.echo(f"total {sum(job.timings.values()):.0f}s; results in {job.s.results}")
+            if job.s.keep:
+                job.echo(f"cluster {job.s.name!r} and its drivers keep running (--keep): stop "
+                         f"them with `hack/conformance.py down --name {job.s.name}`")
     return 0
 
 
