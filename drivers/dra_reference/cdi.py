@@ -171,8 +171,11 @@ class SpecDir:
         if not entries:
             return None, ids
         spec: dict[str, Any] = {"cdiVersion": "", "kind": self.kind, "devices": entries}
-        spec["cdiVersion"] = minimum_version(spec)
-        return json.dumps(spec, indent=2) + "\n", ids
+        # One device per line, made by the json module's C encoder (``indent`` turns it off
+        # and took a millisecond per claim of eight devices).
+        head = (f'{{"cdiVersion": {json.dumps(minimum_version(spec))}, '
+                f'"kind": {json.dumps(self.kind)}, "devices": [')
+        return head + "\n" + ",\n".join(json.dumps(entry) for entry in entries) + "\n]}\n", ids
 
     def matches(self, claim_uid: str, devices: Sequence[tuple[str, ContainerEdits]]) -> bool:
         """Whether the claim's spec file on disk is exactly what ``write_claim`` would write."""
