@@ -4,8 +4,9 @@ The kubelet may ask again to prepare a claim that is already prepared (it retrie
 timeout, and it re-sends everything after its own restart); the answer must be the same and
 must not touch the hardware twice. After a crash, the driver must know which claims it was in
 the middle of preparing or unpreparing so it can roll them back or finish them. Hence an entry
-per claim with a status, written before and after every step, atomically and with a checksum:
-a torn or edited file is refused loudly, never half-trusted. During a rolling update two
+per claim with a status, written before and after every step that changes a device (which
+steps, see ``plugin.lifecycle``), atomically, durably (fsynced) and with a checksum: a torn
+or edited file is refused loudly, never half-trusted. During a rolling update two
 instances share the file, so changes are made under an flock and on top of whatever the other
 instance wrote last.
 """

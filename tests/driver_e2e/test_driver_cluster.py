@@ -1,6 +1,7 @@
 """The reference driver end to end: slices in a real API server, a pod with a GPU claim,
-hot-plug reflected in the slices, a restart without churn, and the shipped RBAC and
-admission policy confining a node's plugin to its own slices."""
+one claim shared by two pods, CXL memory carved for a pod and destroyed after it, hot-plug
+reflected in the slices, a restart without churn, and the shipped RBAC and admission policy
+confining a node's plugin to its own slices."""
 
 from __future__ import annotations
 
