@@ -25,6 +25,7 @@ lint: setup ## ruff, mypy --strict and the import boundaries
 	$(BIN)/mypy
 	$(BIN)/mypy --strict hack/conformance.py hack/demo.py hack/conformancejob
 	$(BIN)/mypy --strict hack/driverbench.py hack/driverbenchkit
+	$(BIN)/mypy --strict hack/example-driver.py
 	$(BIN)/lint-imports
 	hack/gen-protos.sh --check
 
@@ -55,6 +56,9 @@ test-driver-e2e: setup binaries ## The reference driver on a local cluster of it
 conformance: setup binaries ## Certify the reference driver on a local edge-node cluster (results/conformance/)
 	$(BIN)/python hack/conformance.py run $(CONFORMANCE_ARGS)
 
+certify-example-driver: setup binaries ## Certify sigs.k8s.io/dra-example-driver on a local cluster (results/example-driver/)
+	$(BIN)/python hack/example-driver.py run $(EXAMPLE_DRIVER_ARGS)
+
 demo: setup binaries ## A pod claims the edge node's camera and a GPU; a frame saved with its credentials (results/demo/)
 	$(BIN)/python hack/demo.py $(DEMO_ARGS)
 
@@ -74,4 +78,4 @@ clean: ## Remove the virtualenv and caches made in the checkout
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis
 
 .PHONY: help setup lint protos binaries test test-unit test-tools test-socket test-cluster \
-	test-driver-e2e conformance demo cluster-up cluster-down bench clean
+	test-driver-e2e conformance certify-example-driver demo cluster-up cluster-down bench clean
