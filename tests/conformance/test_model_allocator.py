@@ -167,3 +167,43 @@ def test_inventory_from_slices() -> None:
 def test_claims_strategy_validates_arguments() -> None:
     with pytest.raises(ValueError, match="at least one device"):
         claims([], device_class=CLASS)
+
+
+def sriov_slices() -> list[dict[str, object]]:
+    """One PF holding 16Gi of memory counter and two VFs of 8Gi each, as a driver splits them."""
+    def device(name: str, memory: str) -> dict[str, object]:
+        return {"name": name, "attributes": {"vf": {"bool": name != "pf"}},
+                "consumesCounters": [{"counterSet": "pf-memory",
+                                      "counters": {"memory": {"value": memory}}}]}
+    pool = {"name": "n1", "generation": 1, "resourceSliceCount": 2}
+    return [{"spec": {"driver": DRIVER, "nodeName": "n1", "pool": pool, "sharedCounters": [
+                {"name": "pf-memory", "counters": {"memory": {"value": "16Gi"}}}]}},
+            {"spec": {"driver": DRIVER, "nodeName": "n1", "pool": pool, "devices": [
+                device("pf", "16Gi"), device("vf0", "8Gi"), device("vf1", "8Gi")]}}]
+
+
+def test_inventory_carries_shared_counters() -> None:
+    pf = {d.name: d for d in from_slices(sriov_slices())}["pf"]
+    assert pf.consumes == {"pf-memory": {"memory": Fraction(16 * 2**30)}}
+    assert pf.counter_sets == {"pf-memory": {"memory": Fraction(16 * 2**30)}}
+
+
+def test_shared_counters_keep_a_pf_and_its_vfs_apart() -> None:
+    devices = from_slices(sriov_slices())
+    two = ClaimModel((exactly(2),))
+    found = allocate(two, devices)
+    assert sorted(r.device.name for r in found.results or ()) == ["vf0", "vf1"]
+    assert not allocate(ClaimModel((exactly(3),)), devices).satisfiable
+    pf_in_use = {(DRIVER, "n1", "pf")}
+    assert not allocate(ClaimModel((exactly(1),)), devices, used=pf_in_use).satisfiable
+    by_name = {d.name: d for d in devices}
+    problems = verify(two, [Result("r", by_name["pf"]), Result("r", by_name["vf0"])], devices)
+    assert problems == [f"counter memory of n1/pf-memory: {24 * 2**30} drawn, {16 * 2**30} held"]
+
+
+def test_all_mode_beyond_the_claim_limit_is_a_scheduler_error() -> None:
+    many = [gpu(f"g{i:02d}", node="big") for i in range(33)] + [gpu("small", node="n1")]
+    outcome = allocate(ClaimModel((exactly(all_devices=True),)), many)
+    assert not outcome.satisfiable
+    assert "matches 33 devices on big, more than the 32" in outcome.reason
+    assert allocate(ClaimModel((exactly(all_devices=True),)), many[1:]).satisfiable

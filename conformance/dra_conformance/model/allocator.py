@@ -3,7 +3,8 @@
 ``allocate`` is a plain backtracking search over the documented semantics: requests in order,
 firstAvailable subrequests in preference order, ExactCount picks ``count`` unused matching
 devices, All takes every matching device (and fails if one is in use), constraints hold across
-the requests they name, and every device of one claim is on one node. ``verify`` checks an
+the requests they name, every device of one claim is on one node, and the devices of a claim
+(with those already in use) draw no shared counter beyond what its set holds. ``verify`` checks an
 allocation the real scheduler made against the same rules. Neither knows how the scheduler
 is written, which is the point.
 """
@@ -13,6 +14,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from fractions import Fraction
 from typing import Any
 
 from dra_conformance.model.cel import CelRuntimeError, compile_expression
@@ -20,6 +22,7 @@ from dra_conformance.model.claims import ClaimModel, Constraint, Exactly
 from dra_conformance.model.inventory import Device
 
 BUDGET = 20_000  # search steps before the model gives up (the test then cannot judge)
+MAX_RESULTS = 32  # devices one claim's allocation may hold (resource.k8s.io validation)
 
 
 class ModelGaveUp(Exception):
@@ -75,13 +78,38 @@ def allocate(claim: ClaimModel, devices: Sequence[Device], *,
     except CelRuntimeError as exc:
         return Outcome(None, f"CEL runtime error: {exc}")
     steps = [0]
+    in_use = [d for d in devices if d.key in taken]
+    too_many = _over_the_claim_limit(plans, nodes)
+    if too_many:
+        return Outcome(None, too_many)
     for node in nodes:
         local = [[(n, s, [d for d in c if d.node in (None, node)]) for n, s, c in alternatives]
                  for alternatives in plans]
-        found = _search(local, claim.constraints, taken, [], steps)
+        found = _search(local, claim.constraints, taken, [], steps, in_use=in_use)
         if found is not None:
             return Outcome(tuple(found))
     return Outcome(None, "no set of devices satisfies every request and constraint")
+
+
+def _over_the_claim_limit(plans: list[list[tuple[str, Exactly, list[Device]]]],
+                          nodes: Sequence[str | None]) -> str:
+    """Why the scheduler fails the claim outright: an allocationMode All request matching
+    more devices on some node than a claim may hold, which it reports as an error for the
+    whole pod instead of moving on to another node ("" if none does). Behind
+    firstAvailable the scheduler may never try that subrequest: the model gives up."""
+    for alternatives in plans:
+        for name, spec, candidates in alternatives:
+            if not spec.all_devices:
+                continue
+            for node in nodes:
+                count = len([d for d in candidates if d.node in (None, node)])
+                if count <= MAX_RESULTS:
+                    continue
+                if len(alternatives) > 1:
+                    raise ModelGaveUp(f"subrequest {name}: All would take {count} devices")
+                return (f"request {name}: allocationMode All matches {count} devices on {node},"
+                        f" more than the {MAX_RESULTS} a claim may hold")
+    return ""
 
 
 def in_class(devices: Sequence[Device], device_class: str,
@@ -98,7 +126,8 @@ def _candidates(spec: Exactly, devices: Sequence[Device],
 
 def _search(plans: list[list[tuple[str, Exactly, list[Device]]]],
             constraints: Sequence[Constraint], taken: set[tuple[str, str, str]],
-            chosen: list[Result], steps: list[int]) -> list[Result] | None:
+            chosen: list[Result], steps: list[int], *,
+            in_use: Sequence[Device] = ()) -> list[Result] | None:
     if not plans:
         return list(chosen)
     in_claim = {r.device.key for r in chosen}
@@ -115,8 +144,9 @@ def _search(plans: list[list[tuple[str, Exactly, list[Device]]]],
             if steps[0] > BUDGET:
                 raise ModelGaveUp(f"more than {BUDGET} candidate sets")
             attempt = chosen + [Result(name, device) for device in option]
-            if _constraints_hold(constraints, attempt):
-                found = _search(plans[1:], constraints, taken, attempt, steps)
+            if _constraints_hold(constraints, attempt) and not counter_problems(
+                    [*in_use, *(r.device for r in attempt)]):
+                found = _search(plans[1:], constraints, taken, attempt, steps, in_use=in_use)
                 if found is not None:
                     return found
     return None
@@ -149,6 +179,22 @@ def constraint_problems(constraints: Sequence[Constraint],
     return problems
 
 
+def counter_problems(devices: Iterable[Device]) -> list[str]:
+    """Shared counters that ``devices``, allocated together, draw beyond what their set
+    holds (a set the pool does not publish holds nothing)."""
+    drawn: dict[tuple[str, str, str, str], Fraction] = {}
+    held: dict[tuple[str, str, str, str], Fraction] = {}
+    for device in devices:
+        for counter_set, counters in device.consumes.items():
+            for counter, amount in counters.items():
+                key = (device.driver, device.pool, counter_set, counter)
+                drawn[key] = drawn.get(key, Fraction(0)) + amount
+                held[key] = device.counter_sets.get(counter_set, {}).get(counter, Fraction(0))
+    return [f"counter {counter} of {pool}/{counter_set}: {drawn[key]} drawn, {held[key]} held"
+            for key in sorted(drawn) if drawn[key] > held[key]
+            for _, pool, counter_set, counter in (key,)]
+
+
 def verify(claim: ClaimModel, results: Sequence[Result], devices: Sequence[Device], *,
            class_selectors: Mapping[str, Sequence[str]] | None = None) -> list[str]:
     """Every rule an allocation ``results`` of ``claim`` breaks (empty: it is valid)."""
@@ -177,6 +223,7 @@ def verify(claim: ClaimModel, results: Sequence[Result], devices: Sequence[Devic
         if len(mine) != wanted:
             problems.append(f"request {request.name}: {len(mine)} devices, want {wanted}")
     problems += constraint_problems(claim.constraints, results)
+    problems += counter_problems(r.device for r in results)
     nodes = {r.device.node for r in results if r.device.node is not None}
     if len(nodes) > 1:
         problems.append(f"devices on several nodes: {sorted(nodes)}")
