@@ -82,13 +82,25 @@ class Workloads:
                 {"key": "metadata.name", "operator": "In", "values": [node]}]}]}}}
         self.resource.replace_namespaced_resource_claim_status(claim, self.namespace, body)
 
-    def reserve(self, claim: str, pod: str) -> None:
-        """Reserve an allocated claim for ``pod``, as the scheduler would when binding it."""
+    def reserve(self, claim: str, pod: str, attempts: int = 5) -> None:
+        """Reserve an allocated claim for ``pod``, as the scheduler would when binding it
+        (read, change, write; again when a controller changed the claim in between)."""
+        from kubernetes.client.exceptions import ApiException  # noqa: PLC0415
+
         uid = self.core.read_namespaced_pod(pod, self.namespace).metadata.uid
-        read = self.resource.read_namespaced_resource_claim(claim, self.namespace)
-        body = self.resource.api_client.sanitize_for_serialization(read)
-        body["status"]["reservedFor"] = [{"resource": "pods", "name": pod, "uid": uid}]
-        self.resource.replace_namespaced_resource_claim_status(claim, self.namespace, body)
+        for attempt in range(attempts):
+            read = self.resource.read_namespaced_resource_claim(claim, self.namespace)
+            body = self.resource.api_client.sanitize_for_serialization(read)
+            body["status"]["reservedFor"] = [{"resource": "pods", "name": pod, "uid": uid}]
+            try:
+                self.resource.replace_namespaced_resource_claim_status(claim, self.namespace,
+                                                                       body)
+            except ApiException as exc:
+                if exc.status != 409 or attempt == attempts - 1:
+                    raise
+                time.sleep(0.2)
+            else:
+                return
 
     def template(self, spec: dict[str, Any]) -> str:
         """A ResourceClaimTemplate whose claims have ``spec``."""
