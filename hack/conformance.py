@@ -49,6 +49,9 @@ def main() -> None:
 @click.option("--name", default="conformance", help="cluster name")
 @click.option("--nodes", type=int, default=2)
 @click.option("--hardware-profile", default="edge-node", help="fakehw profile of every node")
+@click.option("--node-profile", "node_profiles", multiple=True, default=("1=gpu-sriov-8",),
+              help="INDEX=PROFILE: node INDEX's own (SR-IOV GPUs show partitionable devices); "
+                   "ignored beyond --nodes")
 @click.option("--apiserver-port", type=int, default=6443)
 @click.option("--etcd-port", type=int, default=2379)
 @click.option("--kubelet-port", type=int, default=10250, help="node i uses +10*i")

@@ -20,9 +20,11 @@ from .settings import DRIVER, SCRIPT, JobSettings, Node
 RESTART_TIMEOUT = 60
 
 
-def cluster_up(s: JobSettings, hardware_profile: str) -> list[str]:
-    return s.fakehw("cluster", "up", "--name", s.name, "--nodes", str(s.nodes),
-                    "--hardware-profile", hardware_profile,
+def cluster_up(s: JobSettings, hardware_profiles: dict[int, str]) -> list[str]:
+    """``fakehw cluster up``, each node with its profile (``--hardware-profile I=P``)."""
+    chosen = [f"--hardware-profile={index}={profile}"
+              for index, profile in sorted(hardware_profiles.items())]
+    return s.fakehw("cluster", "up", "--name", s.name, "--nodes", str(s.nodes), *chosen,
                     "--apiserver-port", str(s.apiserver_port), "--etcd-port", str(s.etcd_port),
                     "--kubelet-port", str(s.kubelet_port),
                     "--controller-manager-port", str(s.controller_manager_port),

@@ -74,14 +74,15 @@ class Job:
         if status is not None and status.get("running"):
             self.echo(f"reusing the running cluster {self.s.name!r} (left running afterwards)")
         else:
-            profile = self.s.hardware_profile
+            chosen = self.s.profiles_by_node()
             if self.s.camera_port is not None:
-                path = self.s.results / "hardware-profile.yaml"
-                path.write_text(commands.with_camera_port(hardware_profile_text(profile),
-                                                          self.s.camera_port))
-                profile = str(path)
+                for index, profile in chosen.items():
+                    path = self.s.results / f"hardware-profile-{index}.yaml"
+                    path.write_text(commands.with_camera_port(hardware_profile_text(profile),
+                                                              self.s.camera_port))
+                    chosen[index] = str(path)
             self.started_cluster = True
-            up = commands.cluster_up(self.s, profile)
+            up = commands.cluster_up(self.s, chosen)
             if self.s.verbose:
                 self.echo(f"[dim]$ {_escape(shlex.join(up))}[/]")
             if run_group(up) != 0:  # interrupted, it first gets SIGINT: it undoes itself
@@ -191,7 +192,7 @@ def setup_steps(job: Job) -> list[tuple[str, Callable[[], object]]]:
     s = job.s
     return [
         ("results directory", job.prepare_results),
-        (f"cluster {s.name!r} ({s.nodes} x {s.hardware_profile})", job.cluster),
+        (f"cluster {s.name!r} ({', '.join(s.profiles_by_node().values())})", job.cluster),
         ("DeviceClasses, the drivers' RBAC and admission policies", job.apply_classes),
         ("reference driver: kubelet plugins and camera controller", job.start_drivers),
         ("ResourceSlices of every node and camera", job.wait_for_slices),

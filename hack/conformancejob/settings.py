@@ -32,6 +32,7 @@ class JobSettings:
     name: str = "conformance"
     nodes: int = 2
     hardware_profile: str = "edge-node"
+    node_profiles: tuple[str, ...] = ()  # "I=PROFILE": node I's own; beyond --nodes: ignored
     apiserver_port: int = 6443
     etcd_port: int = 2379
     kubelet_port: int = 10250
@@ -60,11 +61,25 @@ class JobSettings:
         for flag, port in ports.items():
             if port is not None and not 1 <= port <= 65535:
                 raise JobSettingsError(f"{flag} {port} is not a TCP port (1-65535)")
+        for entry in self.node_profiles:
+            index, sep, profile = entry.partition("=")
+            if not sep or not index.isdigit() or not profile:
+                raise JobSettingsError(f"--node-profile {entry}: give INDEX=PROFILE, e.g. "
+                                       "1=gpu-sriov-8")
         if self.tier not in TIERS:
             raise JobSettingsError(f"--tier {self.tier}: use one of {', '.join(TIERS)}")
         if self.hypothesis_profile not in HYPOTHESIS_PROFILES:
             raise JobSettingsError(f"--hypothesis-profile {self.hypothesis_profile}: use one "
                                    f"of {', '.join(HYPOTHESIS_PROFILES)}")
+
+    def profiles_by_node(self) -> dict[int, str]:
+        """Each node's hardware profile: --hardware-profile, unless --node-profile says."""
+        chosen = dict.fromkeys(range(self.nodes), self.hardware_profile)
+        for entry in self.node_profiles:
+            index, _, profile = entry.partition("=")
+            if int(index) < self.nodes:
+                chosen[int(index)] = profile
+        return chosen
 
     @property
     def work(self) -> Path:

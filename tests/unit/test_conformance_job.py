@@ -60,7 +60,8 @@ def flag(command: list[str], name: str) -> str:
 
 @pytest.mark.parametrize("bad", [{"nodes": 0}, {"nodes": 9}, {"apiserver_port": 0},
                                  {"camera_port": 70000}, {"tier": "everything"},
-                                 {"hypothesis_profile": "quick"}])
+                                 {"hypothesis_profile": "quick"},
+                                 {"node_profiles": ("gpu-sriov-8",)}])
 def test_settings_refuse_what_cannot_work(bad: dict[str, Any]) -> None:
     with pytest.raises(JobSettingsError) as error:
         JobSettings(**bad)
@@ -76,6 +77,13 @@ def test_defaults_are_the_standard_ports_and_the_projects_paths() -> None:
     assert s.driver_profile == REPO / "conformance/examples/reference-driver.yaml"
     assert s.results == REPO / "results/conformance"
     assert s.work == s.results / "drivers"
+
+
+def test_node_profiles_override_the_hardware_profile_where_nodes_exist() -> None:
+    s = JobSettings(nodes=2, node_profiles=("1=gpu-sriov-8", "5=numa-mixed"))
+    assert s.profiles_by_node() == {0: "edge-node", 1: "gpu-sriov-8"}
+    assert JobSettings(nodes=1, node_profiles=("1=gpu-sriov-8",)).profiles_by_node() == {
+        0: "edge-node"}
 
 
 def test_the_drivers_are_recorded_with_the_cluster() -> None:
@@ -101,10 +109,12 @@ def test_cluster_up_gets_every_port_and_the_subnet() -> None:
     s = JobSettings(apiserver_port=7443, etcd_port=3379, kubelet_port=11250,
                     controller_manager_port=11257, scheduler_port=11259,
                     pod_subnet="10.246.0.0/16", nodes=3, verbose=True)
-    command = commands.cluster_up(s, "/tmp/edge.yaml")
+    command = commands.cluster_up(s, {0: "/tmp/edge.yaml", 1: "gpu-sriov-8"})
     assert command[1:3] == ["-m", "fakehw.cli"]
     assert command[3:5] == ["cluster", "up"]
-    expected = {"--name": "conformance", "--nodes": "3", "--hardware-profile": "/tmp/edge.yaml",
+    assert [a for a in command if a.startswith("--hardware-profile")] == [
+        "--hardware-profile=0=/tmp/edge.yaml", "--hardware-profile=1=gpu-sriov-8"]
+    expected = {"--name": "conformance", "--nodes": "3",
                 "--apiserver-port": "7443", "--etcd-port": "3379", "--kubelet-port": "11250",
                 "--controller-manager-port": "11257", "--scheduler-port": "11259",
                 "--pod-subnet": "10.246.0.0/16"}
