@@ -91,6 +91,35 @@ class PluginLifecycle(RuleBasedStateMachine):
         self.plugin.generation += 1
         self.plugin.start()
 
+    @precondition(lambda self: set(CLAIMS) - set(self.answers))
+    @rule(data=st.data())
+    def crash_after_the_spec(self, data: st.DataObject) -> None:
+        """Die after writing a claim's spec but before recording it as prepared."""
+        uid = data.draw(st.sampled_from(sorted(set(CLAIMS) - set(self.answers))))
+        self.plugin.stop()
+        self.plugin.cdi_dir.mkdir(exist_ok=True)
+        (self.plugin.cdi_dir / f"fakehw.dev-gpu_{uid}.json").write_text('{"cdiVersion": "0.3')
+        self.plugin.generation += 1
+        self.plugin.start()
+
+    @precondition(lambda self: self.answers)
+    @rule(data=st.data(), keep=st.integers(0, 200))
+    def power_cut_tears_a_spec(self, data: st.DataObject, keep: int) -> None:
+        """Specs are not fsynced: after a power cut one may hold any prefix of its text."""
+        uid = data.draw(st.sampled_from(sorted(self.answers)))
+        self.plugin.stop()
+        spec = self.plugin.cdi_dir / f"fakehw.dev-gpu_{uid}.json"
+        spec.write_text(spec.read_text()[:keep])
+        self.plugin.generation += 1
+        self.plugin.start()
+
+    @invariant()
+    def specs_hold_the_devices_the_kubelet_was_given(self) -> None:
+        for uid, answer in self.answers.items():
+            spec = json.loads((self.plugin.cdi_dir / f"fakehw.dev-gpu_{uid}.json").read_text())
+            names = {f"{spec['kind']}={device['name']}" for device in spec["devices"]}
+            assert names == {cdi_id for device in answer for cdi_id in device[3]}
+
     @invariant()
     def no_cdi_file_without_a_prepared_claim(self) -> None:
         expected = sorted(f"fakehw.dev-gpu_{uid}.json" for uid in self.answers)
