@@ -26,7 +26,6 @@ from __future__ import annotations
 import json
 import os
 import shlex
-import signal
 import socket
 import subprocess
 import sys
@@ -37,6 +36,7 @@ from typing import Any
 
 import click
 import yaml
+from conformancejob.supervisor import end_process, process_start_time
 
 REPO = Path(__file__).resolve().parents[1]
 MODULE = "sigs.k8s.io/dra-example-driver"
@@ -101,8 +101,8 @@ class Driver:
                                        stdin=subprocess.DEVNULL, start_new_session=True,
                                        env=dict(os.environ, **env))
         self.state.write_text(json.dumps({
-            "pid": process.pid, "started": start_time(process.pid), "command": list(command),
-            "env": env, "log": str(log)}, indent=2))
+            "pid": process.pid, "started": process_start_time(process.pid),
+            "command": list(command), "env": env, "log": str(log)}, indent=2))
         return process.pid
 
     def record(self) -> dict[str, Any] | None:
@@ -118,14 +118,8 @@ class Driver:
         record = self.record()
         if record is None:
             return
-        pid = int(record["pid"])
-        if record.get("started") and start_time(pid) == record["started"]:
-            os.kill(pid, signal.SIGTERM)
-            deadline = time.monotonic() + STOP_TIMEOUT
-            while start_time(pid) is not None and time.monotonic() < deadline:
-                time.sleep(0.1)
-            if start_time(pid) is not None:
-                os.kill(pid, signal.SIGKILL)
+        if record.get("started"):
+            end_process(int(record["pid"]), record["started"], STOP_TIMEOUT)
 
     def restart(self, registration: Path, timeout: float) -> tuple[int, int]:
         record = self.record()
@@ -135,20 +129,11 @@ class Driver:
         new = self.start(record["command"], record["env"], Path(record["log"]))
         deadline = time.monotonic() + timeout
         while not serving(registration):
-            if time.monotonic() > deadline or start_time(new) is None:
+            if time.monotonic() > deadline or process_start_time(new) is None:
                 raise click.ClickException(f"the driver did not serve {registration} again "
                                            f"within {timeout:.0f}s; see {record['log']}")
             time.sleep(0.1)
         return int(record["pid"]), new
-
-
-def start_time(pid: int) -> str | None:
-    """The process's start time, telling it from a reused PID; None once it has ended."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
-    except OSError:
-        return None
-    return None if fields[0] in ("Z", "X") else fields[19]
 
 
 def serving(path: Path) -> bool:

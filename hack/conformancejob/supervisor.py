@@ -165,16 +165,23 @@ def stop_recorded(registry: Path, echo: Callable[[str], None]) -> None:
         return
     for entry in entries:
         pid = int(entry["pid"])
-        if not entry.get("started") or process_start_time(pid) != entry["started"]:
-            continue  # gone, or the PID now belongs to another process
-        echo(f"stopping {entry['label']} (pid {pid}) left running by an earlier run")
-        os.kill(pid, signal.SIGTERM)
-        deadline = time.monotonic() + STOP_TIMEOUT
-        while process_start_time(pid) is not None and time.monotonic() < deadline:
-            time.sleep(0.2)
-        if process_start_time(pid) is not None:
-            os.kill(pid, signal.SIGKILL)
+        if entry.get("started") and process_start_time(pid) == entry["started"]:
+            echo(f"stopping {entry['label']} (pid {pid}) left running by an earlier run")
+            end_process(pid, entry["started"])
     registry.unlink(missing_ok=True)
+
+
+def end_process(pid: int, started: str, timeout: float = STOP_TIMEOUT) -> None:
+    """SIGTERM ``pid`` if it is still the process that started at ``started`` (not a reused
+    PID), SIGKILL it after ``timeout`` seconds."""
+    if process_start_time(pid) != started:
+        return
+    os.kill(pid, signal.SIGTERM)
+    deadline = time.monotonic() + timeout
+    while process_start_time(pid) is not None and time.monotonic() < deadline:
+        time.sleep(0.1)
+    if process_start_time(pid) is not None:
+        os.kill(pid, signal.SIGKILL)
 
 
 def restart(registry: Path, node: str, timeout: float) -> tuple[int, int]:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import importlib.util
 import json
 import shlex
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
@@ -32,6 +31,7 @@ from hack.conformancejob.settings import (
     nodes_from_status,
     registry_of,
 )
+from tests.unit import hackscripts
 
 pytestmark = pytest.mark.unit
 STATE = Path("/root/.local/state/fakehw/clusters/conformance")  # the default layout
@@ -251,16 +251,7 @@ def test_leftovers_are_stopped_only_if_they_are_still_the_same_process(
 @pytest.fixture
 def script(monkeypatch: pytest.MonkeyPatch) -> Iterator[ModuleType]:
     """hack/conformance.py as Python runs it: its folder first on sys.path."""
-    monkeypatch.syspath_prepend(str(REPO / "hack"))
-    spec = importlib.util.spec_from_file_location("conformance_script",
-                                                  REPO / "hack/conformance.py")
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    yield module
-    for name in [n for n in sys.modules if n.split(".")[0] == "conformancejob"]:
-        del sys.modules[name]
+    yield from hackscripts.loaded(monkeypatch, "conformance.py")
 
 
 def test_run_builds_settings_from_options_and_environment(script: ModuleType,

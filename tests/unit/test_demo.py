@@ -4,8 +4,6 @@ the ffmpeg commands, the frame check and its command line. The demo itself runs 
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
@@ -19,7 +17,8 @@ from click.testing import CliRunner
 from fakehw.camera import camera_id
 from fakehw.camera.marks import paint_marks
 from hack.conformancejob import demo
-from hack.conformancejob.settings import REPO, JobSettings
+from hack.conformancejob.settings import JobSettings
+from tests.unit import hackscripts
 
 pytestmark = pytest.mark.unit
 URL = "rtsp://dra-1:pw@127.0.0.1:10554/stream"
@@ -102,15 +101,7 @@ def test_a_saved_frame_gives_its_size_and_the_cameras_marks(tmp_path: Path) -> N
 @pytest.fixture
 def script(monkeypatch: pytest.MonkeyPatch) -> Iterator[ModuleType]:
     """hack/demo.py as Python runs it: its folder first on sys.path."""
-    monkeypatch.syspath_prepend(str(REPO / "hack"))
-    spec = importlib.util.spec_from_file_location("demo_script", REPO / "hack/demo.py")
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    yield module
-    for name in [n for n in sys.modules if n.split(".")[0] == "conformancejob"]:
-        del sys.modules[name]
+    yield from hackscripts.loaded(monkeypatch, "demo.py")
 
 
 def test_the_demo_runs_one_edge_node_beside_the_other_clusters(
