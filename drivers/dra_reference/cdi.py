@@ -218,7 +218,9 @@ def _device_names(claim_uid: str, devices: Sequence[str]) -> list[str]:
 
 def write_atomically(path: Path, text: str, *, durable: bool = True) -> None:
     """Temp file in the same directory, fsync, rename, fsync the directory: readers and a
-    crash see the old file or the new one, never a torn one.
+    crash see the old file or the new one, never a torn one. Only root may read the file:
+    a claim's spec and the checkpoint may hold per-claim secrets (a camera credential), and
+    the container runtime reading specs runs as root.
 
     ``durable=False`` skips both fsyncs. Other processes still see the old file or the new
     one, and so does this one after it is killed (the page cache outlives a process); only a
@@ -233,7 +235,7 @@ def write_atomically(path: Path, text: str, *, durable: bool = True) -> None:
             handle.flush()
             if durable:
                 os.fsync(handle.fileno())
-        os.chmod(temp, 0o644)
+        os.chmod(temp, 0o600)
         os.replace(temp, path)
     except BaseException:
         Path(temp).unlink(missing_ok=True)
