@@ -44,7 +44,8 @@ def request(*devices: str, parameters: Any = None) -> PrepareRequest:
 def test_a_gpu_gets_its_drm_nodes_and_environment(edge_tree: TreeState, tmp_path: Path) -> None:
     [prepared] = dispatcher(edge_tree, tmp_path).prepare(request(GPU0))
     edits = prepared.edits
-    assert set(edits.env) == {f"FAKEHW_GPU_DEVICES={GPU0}", "FAKEHW_GPU_SHARING=exclusive"}
+    assert set(edits.env) == {f"FAKEHW_GPU_DEVICES={GPU0}", "FAKEHW_GPU_SHARING=exclusive",
+                              f"FAKEHW_DEVICE_GPU_0000_01_00_0={GPU0}"}
     truth = {f"/dev/{n.path}": (n.major, n.minor) for n in edge_tree.find("gpu0").dev_nodes}
     assert {n.path: (n.major, n.minor) for n in edits.device_nodes} == truth
     assert {(n.type, n.permissions) for n in edits.device_nodes} == {("c", "rw")}
@@ -56,8 +57,10 @@ def test_time_slicing_and_features_reach_the_environment(edge_tree: TreeState,
                                                          tmp_path: Path) -> None:
     prepared = dispatcher(edge_tree, tmp_path).prepare(request(GPU0, GPU1, parameters=SLICED))
     for device in prepared:
+        name = device.allocated.device
         assert {f"FAKEHW_GPU_DEVICES={GPU0},{GPU1}", "FAKEHW_GPU_SHARING=time-sliced",
-                "FAKEHW_GPU_TIMESLICE=short", "FAKEHW_GPU_FEATURES=fp64"} == set(
+                "FAKEHW_GPU_TIMESLICE=short", "FAKEHW_GPU_FEATURES=fp64",
+                f"FAKEHW_DEVICE_{name.upper().replace('-', '_')}={name}"} == set(
             device.edits.env)
 
 

@@ -12,7 +12,9 @@ record either (``changes_devices``).
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
 from typing import Any
 
 from dra_reference.checkpoint import CheckpointEntry
@@ -112,7 +114,8 @@ class KindDispatcher:
         except Exception as exc:
             log.exception("%s: preparation failed", where)
             raise PreparerError(f"{where}: {type(exc).__name__}: {exc}") from exc
-        return PreparedDevice(job.allocated, edits, dict(notes))
+        named = replace(edits, env=(*edits.env, device_variable(job.device.name)))
+        return PreparedDevice(job.allocated, named, dict(notes))
 
     def _undo_all(self, notes: list[dict[str, Any]]) -> None:
         """Undo newest first; keep going past failures and raise the first at the end."""
@@ -129,6 +132,12 @@ class KindDispatcher:
                 failures.append(exc)
         if failures:
             raise failures[0]
+
+
+def device_variable(device: str) -> str:
+    """``FAKEHW_DEVICE_<NAME>=<name>``: every prepared device names itself in the container,
+    whatever its kind, so a workload (and a conformance check) sees exactly which it got."""
+    return f"FAKEHW_DEVICE_{re.sub('[^A-Z0-9]', '_', device.upper())}={device}"
 
 
 def _peers(found: list[tuple[AllocatedDevice, Device, Any]], allocated: AllocatedDevice,
