@@ -38,6 +38,7 @@ def test_reference_example() -> None:
     assert profile.injection.check_command[:2] == ("sh", "-c")
     assert profile.config is not None
     assert profile.config.expect_env["FAKEHW_GPU_SHARING"] == "time-sliced"
+    assert profile.injection.device_env == "^FAKEHW_DEVICE_"
     assert profile.node_identity is not None
     identity = profile.node_identity.on("node-7")
     assert identity.user == "system:serviceaccount:dra-reference:kubelet-plugin"
@@ -82,6 +83,8 @@ def test_minimal_profile_defaults() -> None:
     ("  colour: blue\n", "spec.colour", "unknown field"),
     ("  cdi: {specDirs: [cdi]}\n", "spec.cdi.specDirs[0]", "absolute"),
     ("  nodeIdentity: {groups: [g]}\n", "spec.nodeIdentity.user", "is required"),
+    ("  injection: {deviceEnv: '(unclosed'}\n", "spec.injection.deviceEnv",
+     "not a regular expression"),
     ("  nodeIdentity: {user: u, extra: {k: v}}\n", "spec.nodeIdentity.extra.k",
      "list of strings"),
 ])
@@ -116,3 +119,13 @@ def test_profile_errors_are_value_errors() -> None:
 def test_unreadable_file(tmp_path: Path) -> None:
     with pytest.raises(ProfileError, match="cannot be read"):
         profiles.load(tmp_path / "missing.yaml")
+
+
+def test_seen_devices_are_the_values_of_the_matching_variables() -> None:
+    from dra_conformance.kube.workloads import seen_devices  # noqa: PLC0415
+
+    environment = ("PATH=/bin\nFAKEHW_DEVICE_GPU_0=gpu-0\nFAKEHW_DEVICE_CXL_1=cxl-1\n"
+                   "FAKEHW_GPU_DEVICES=gpu-0\nnot a variable\n")
+    assert seen_devices(environment, "^FAKEHW_DEVICE_") == {"gpu-0", "cxl-1"}
+    assert seen_devices("GPU_DEVICE_0=gpu-3\nGPU_DEVICE_0_SHARING=x\n",
+                        "^GPU_DEVICE_[0-9]+$") == {"gpu-3"}

@@ -10,6 +10,7 @@ scheduler refusing the pod, which is how an unsatisfiable claim must show.
 
 from __future__ import annotations
 
+import re
 import secrets
 import shlex
 import time
@@ -38,6 +39,15 @@ class PodState:
         if self.unschedulable_reason:
             return f"Unschedulable: {self.unschedulable_reason}"
         return f"SchedulerError: {self.scheduler_error}" if self.scheduler_error else ""
+
+
+def seen_devices(environment: str, pattern: str) -> set[str]:
+    """The device names a container's ``env`` output shows in variables matching
+    ``pattern`` (the profile's injection.deviceEnv)."""
+    names = re.compile(pattern)
+    return {value for name, sep, value in (line.partition("=") for line in
+                                           environment.splitlines())
+            if sep and names.search(name)}
 
 
 def check_command(injection: Injection) -> list[str]:
@@ -111,12 +121,14 @@ class Workloads:
 
     def pod(self, claim: str, command: list[str], image: str | None = None,
             node: str | None = None, *, template: bool = False, containers: int = 1,
-            init: list[str] | None = None, referenced: bool = True, bound: bool = False) -> str:
+            init: list[str] | None = None, referenced: bool = True, bound: bool = False,
+            listing: list[str] | None = None) -> str:
         """A pod using ``claim`` (a template's name with ``template``) in ``containers``
         containers that run ``command``, after an init container running ``init``; with
         ``referenced=False`` the pod has the claim but no container names it; ``bound``
         puts it on ``node`` without the scheduler (the claim must be allocated and reserved
-        by the caller)."""
+        by the caller); ``listing`` adds a container ``list`` running that command with the
+        claim too (its log tells what it saw)."""
         name = f"pod-{secrets.token_hex(3)}"
         uses = {"claims": [{"name": "devices"}]} if referenced else {}
 
@@ -131,6 +143,8 @@ class Workloads:
                            for i in range(containers)]}
         if init is not None:
             spec["initContainers"] = [container("init", init)]
+        if listing is not None:
+            spec["containers"].append(container("list", listing))
         if node and bound:
             spec["nodeName"] = node
         elif node:
@@ -167,6 +181,9 @@ class Workloads:
         return {c.name: (str(c.container_id or ""), int(c.restart_count or 0),
                          bool(c.state and c.state.running))
                 for c in status.container_statuses or ()}
+
+    def log(self, pod: str, container: str) -> str:
+        return str(self.core.read_namespaced_pod_log(pod, self.namespace, container=container))
 
     def generated_claim(self, pod: str) -> str | None:
         """The name of the claim generated for ``pod`` from its template (None: not yet)."""

@@ -46,6 +46,9 @@ class Injection:
     device_paths: tuple[str, ...] = ()  # paths that must exist
     check_command: tuple[str, ...] = ()  # must exit 0 inside the container
     image: str | None = None  # image of the checking container (default: the suite's)
+    # variables whose names match this regex name the injected devices, each value a
+    # device's name as published: the container must see exactly the allocated ones
+    device_env: str | None = None
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,8 @@
       sockets: {registration: /var/lib/kubelet/plugins_registry/x-reg.sock,
                 plugin: /var/lib/kubelet/plugins/x/dra.sock}
       cdi: {specDirs: [/etc/cdi, /var/run/cdi]}
-      injection: {env: [GPU_ID], devicePaths: [/dev/dri], checkCommand: [test, -e, /dev/x]}
+      injection: {env: [GPU_ID], devicePaths: [/dev/dri], checkCommand: [test, -e, /dev/x],
+                  deviceEnv: "^GPU_DEVICE_[0-9]+$"}
       config: {parameters: {...}, expectEnv: {NAME: value},
                classParameters: {...}, classExpectEnv: {NAME: value}}
       nodeIdentity:                                  # optional; "{node}": the node's name
@@ -75,7 +76,7 @@ def parse(doc: object, source: str, base: Path | None = None) -> DriverProfile:
         sockets=_sockets(spec.nested("sockets", ("registration", "plugin"))),
         cdi_spec_dirs=_cdi_dirs(spec.nested("cdi", ("specDirs",))),
         injection=_injection(spec.nested("injection", (
-            "env", "devicePaths", "checkCommand", "image"))),
+            "env", "devicePaths", "checkCommand", "image", "deviceEnv"))),
         config=_config(spec.nested("config", (
             "parameters", "expectEnv", "classParameters", "classExpectEnv"))),
         node_identity=_node_identity(spec.nested("nodeIdentity", ("user", "groups", "extra"))),
@@ -167,9 +168,16 @@ def _injection(fields: Fields) -> Injection:
     image = fields.data.get("image")
     if image is not None and (not isinstance(image, str) or not image):
         fields.fail("image", f"must be an image reference, got {image!r}")
+    device_env = fields.data.get("deviceEnv")
+    if device_env is not None:
+        try:
+            re.compile(str(device_env))
+        except re.error as exc:
+            fields.fail("deviceEnv", f"{device_env!r} is not a regular expression: {exc}",
+                        'e.g. "^GPU_DEVICE_[0-9]+$"')
     return Injection(env=env, device_paths=paths,
                      check_command=fields.strings("checkCommand", "[test, -e, /dev/x]"),
-                     image=image)
+                     image=image, device_env=None if device_env is None else str(device_env))
 
 
 def _config(fields: Fields) -> ConfigProbe | None:

@@ -16,7 +16,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 
 from dra_conformance.errors import ExpressionError
-from dra_conformance.kube.workloads import Workloads
+from dra_conformance.kube.workloads import Workloads, seen_devices
 from dra_conformance.model import allocator, inventory
 from dra_conformance.model.claims import ClaimModel, Exactly, Request
 from dra_conformance.model.strategies import claims
@@ -47,11 +47,13 @@ def device_class(dra_profile: DriverProfile, dra_class_selectors: dict[str, list
 
 
 def judge(workloads: Workloads, claim: ClaimModel, devices: list[inventory.Device],
-          classes: dict[str, list[str]]) -> str:
-    """Run one claim through the cluster; returns evidence, fails on a wrong outcome."""
+          classes: dict[str, list[str]], device_env: str | None = None) -> str:
+    """Run one claim through the cluster; returns evidence, fails on a wrong outcome. With
+    ``device_env`` (the profile's injection.deviceEnv) the container must also see exactly
+    the allocated devices."""
     expected = allocator.allocate(claim, devices, class_selectors=classes)
     name = workloads.claim(claim.to_api())
-    pod = workloads.pod(name, ["true"])
+    pod = workloads.pod(name, ["env"] if device_env else ["true"])
     try:
         if expected.satisfiable:
             state = workloads.wait(pod, lambda s: s.scheduled or bool(s.unschedulable_reason),
@@ -65,6 +67,14 @@ def judge(workloads: Workloads, claim: ClaimModel, devices: list[inventory.Devic
                        for r in workloads.allocation(name)]
             problems = allocator.verify(claim, results, devices, class_selectors=classes)
             assert not problems, f"the scheduler's allocation breaks: {problems}"
+            if device_env:
+                ended = workloads.wait(pod, lambda s: s.phase in ("Succeeded", "Failed"),
+                                       SCHEDULE_TIMEOUT)
+                assert ended.phase == "Succeeded", f"the pod ended {ended.phase or 'pending'}"
+                seen = seen_devices(workloads.log(pod, "check"), device_env)
+                allocated = {r.device.name for r in results}
+                assert seen == allocated, (f"the container saw {sorted(seen)}, allocated were "
+                                           f"{sorted(allocated)}")
             return f"allocated {[(r.request, r.device.name) for r in results]}"
         state = workloads.wait(pod, lambda s: s.scheduled or bool(s.refused), PENDING_FOR)
         assert not state.scheduled, f"scheduled although the model says: {expected.reason}"
@@ -77,14 +87,16 @@ def judge(workloads: Workloads, claim: ClaimModel, devices: list[inventory.Devic
 @pytest.mark.requirement("DRA-ALLOC-002", "DRA-ALLOC-003", "DRA-ALLOC-008")
 def test_generated_claims_match_the_model(
         dra_workloads: Workloads, devices: list[inventory.Device], device_class: str,
-        dra_class_selectors: dict[str, list[str]], dra_evidence: Callable[[str], None]) -> None:
+        dra_class_selectors: dict[str, list[str]], *, dra_profile: DriverProfile,
+        dra_evidence: Callable[[str], None]) -> None:
     outcomes: list[str] = []
 
     @settings(suppress_health_check=[HealthCheck.function_scoped_fixture], deadline=None)
     @given(claim=claims(devices, device_class=device_class, first_available=False))
     def check(claim: ClaimModel) -> None:
         with contextlib.suppress(allocator.ModelGaveUp):  # too large to judge
-            outcomes.append(judge(dra_workloads, claim, devices, dra_class_selectors))
+            outcomes.append(judge(dra_workloads, claim, devices, dra_class_selectors,
+                                  dra_profile.injection.device_env))
 
     check()
     dra_evidence(f"{len(outcomes)} claims; e.g. {outcomes[:3]}")
@@ -93,7 +105,8 @@ def test_generated_claims_match_the_model(
 @pytest.mark.requirement("DRA-FEAT-PRIO-001")
 def test_first_available_claims_match_the_model(
         dra_workloads: Workloads, devices: list[inventory.Device], device_class: str,
-        dra_class_selectors: dict[str, list[str]], dra_evidence: Callable[[str], None]) -> None:
+        dra_class_selectors: dict[str, list[str]], *, dra_profile: DriverProfile,
+        dra_evidence: Callable[[str], None]) -> None:
     outcomes: list[str] = []
 
     @settings(suppress_health_check=[HealthCheck.function_scoped_fixture], deadline=None)
@@ -101,7 +114,8 @@ def test_first_available_claims_match_the_model(
            .filter(lambda c: any(r.first_available for r in c.requests)))
     def check(claim: ClaimModel) -> None:
         with contextlib.suppress(allocator.ModelGaveUp):  # too large to judge
-            outcomes.append(judge(dra_workloads, claim, devices, dra_class_selectors))
+            outcomes.append(judge(dra_workloads, claim, devices, dra_class_selectors,
+                                  dra_profile.injection.device_env))
 
     check()
     dra_evidence(f"{len(outcomes)} firstAvailable claims; e.g. {outcomes[:3]}")
