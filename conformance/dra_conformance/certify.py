@@ -43,6 +43,7 @@ class Run:
     hypothesis_profile: str = "ci"
     seed: int | None = None
     kubelet_restart_command: str | None = None
+    companion_class: str | None = None
     extra: tuple[str, ...] = ()
 
     def pytest_args(self, seed: int) -> list[str]:
@@ -60,7 +61,8 @@ class Run:
         for flag, value in (("--dra-kubeconfig", self.kubeconfig),
                             ("--dra-registration-socket", self.registration_socket),
                             ("--dra-node", self.node), ("--dra-fakehw-root", self.fakehw_root),
-                            ("--dra-kubelet-restart-command", self.kubelet_restart_command)):
+                            ("--dra-kubelet-restart-command", self.kubelet_restart_command),
+                            ("--dra-companion-class", self.companion_class)):
             if value is not None:
                 args += [flag, str(value.absolute() if isinstance(value, Path) else value)]
         return args + list(self.extra)
@@ -74,7 +76,8 @@ def reproduce(run: Run, seed: int) -> str:
     for flag, value in (("--kubeconfig", run.kubeconfig),
                         ("--registration-socket", run.registration_socket),
                         ("--node", run.node), ("--fakehw-root", run.fakehw_root),
-                        ("--kubelet-restart-command", run.kubelet_restart_command)):
+                        ("--kubelet-restart-command", run.kubelet_restart_command),
+                        ("--companion-class", run.companion_class)):
         if value is not None:
             parts += [flag, str(value)]
     return shlex.join(parts)

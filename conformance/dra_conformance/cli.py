@@ -40,6 +40,8 @@ def main() -> None:
 @click.option("--seed", type=int, help="hypothesis seed (default: a random one, reported)")
 @click.option("--kubelet-restart-command",
               help="command restarting one node's kubelet, {node} standing for its name")
+@click.option("--companion-class",
+              help="DeviceClass of another DRA driver on the node (several drivers per node)")
 @click.argument("pytest_args", nargs=-1, type=click.UNPROCESSED)
 def certify(pytest_args: tuple[str, ...], **options: Any) -> None:
     """Run the suite against a driver and write junit_01.xml, e2e.log and the report.

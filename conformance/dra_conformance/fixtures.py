@@ -140,6 +140,16 @@ def dra_restart_kubelet(dra_book: Book) -> Callable[[str], None]:
     return restart
 
 
+@pytest.fixture(scope="session")
+def dra_companion_class(dra_book: Book) -> str:
+    """A DeviceClass of another DRA driver on the node under test (--dra-companion-class)."""
+    name = dra_book.settings.companion_class
+    if name is None:
+        pytest.skip("needs another DRA driver on the node: pass --dra-companion-class with "
+                    "one of its DeviceClasses")
+    return name
+
+
 @pytest.fixture
 def dra_claims(request: pytest.FixtureRequest, dra_book: Book, dra_profile: DriverProfile,
                dra_device_class: str, dra_node: str | None) -> Iterator[ClaimStore]:

@@ -34,6 +34,9 @@ OPTIONS: dict[str, tuple[str, str]] = {
                                       "node's kubelet, {node} standing for the node's name "
                                       "(e.g. 'fakehw cluster restart-kubelet {node}', or "
                                       "'docker exec {node} systemctl restart kubelet' on kind)"),
+    "--dra-companion-class": ("DRA_COMPANION_CLASS", "DeviceClass of another DRA driver "
+                              "running on the node under test, for the several-drivers "
+                              "requirement"),
 }
 
 
@@ -68,6 +71,7 @@ class SuiteSettings:
     report_dir: Path | None = None
     hypothesis_profile: str | None = None
     kubelet_restart_command: str | None = None
+    companion_class: str | None = None
 
     @property
     def active(self) -> bool:
@@ -86,4 +90,5 @@ class SuiteSettings:
                    fakehw_root=_path(config, "--dra-fakehw-root"),
                    report_dir=_path(config, "--dra-report-dir"),
                    hypothesis_profile=option(config, "--dra-hypothesis-profile"),
-                   kubelet_restart_command=option(config, "--dra-kubelet-restart-command"))
+                   kubelet_restart_command=option(config, "--dra-kubelet-restart-command"),
+                   companion_class=option(config, "--dra-companion-class"))

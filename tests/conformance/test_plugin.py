@@ -90,3 +90,14 @@ def test_a_failing_kubelet_restart_command_fails_the_test_with_its_output(
                   "sh -c 'echo no such node $0 >&2; exit 3' {node}")
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(["*exited 3: no such node n1*"])
+
+
+def test_the_companion_class_comes_from_its_option_or_the_test_does_not_run(
+        pytester: pytest.Pytester) -> None:
+    source = "def test_a(dra_companion_class):\n    assert dra_companion_class == 'other.example'\n"
+    given = _run(pytester, source, "--dra-driver", "x.example.com",
+                 "--dra-companion-class", "other.example")
+    given.assert_outcomes(passed=1)
+    missing = _run(pytester, source, "--dra-driver", "x.example.com", "-rs")
+    missing.assert_outcomes(skipped=1)
+    missing.stdout.fnmatch_lines(["*--dra-companion-class*"])

@@ -122,15 +122,17 @@ class Workloads:
     def pod(self, claim: str, command: list[str], image: str | None = None,
             node: str | None = None, *, template: bool = False, containers: int = 1,
             init: list[str] | None = None, referenced: bool = True, bound: bool = False,
-            listing: list[str] | None = None) -> str:
+            listing: list[str] | None = None, more_claims: tuple[str, ...] = ()) -> str:
         """A pod using ``claim`` (a template's name with ``template``) in ``containers``
         containers that run ``command``, after an init container running ``init``; with
         ``referenced=False`` the pod has the claim but no container names it; ``bound``
         puts it on ``node`` without the scheduler (the claim must be allocated and reserved
         by the caller); ``listing`` adds a container ``list`` running that command with the
-        claim too (its log tells what it saw)."""
+        claim too (its log tells what it saw); every container also gets ``more_claims``."""
         name = f"pod-{secrets.token_hex(3)}"
-        uses = {"claims": [{"name": "devices"}]} if referenced else {}
+        extra = [{"name": f"more-{i}", "resourceClaimName": c} for i, c in enumerate(more_claims)]
+        uses = {"claims": [{"name": "devices"}] + [{"name": e["name"]} for e in extra]
+                } if referenced else {}
 
         def container(label: str, argv: list[str]) -> dict[str, Any]:
             return {"name": label, "image": image or WORKLOAD_IMAGE, "command": argv,
@@ -138,7 +140,7 @@ class Workloads:
         source = "resourceClaimTemplateName" if template else "resourceClaimName"
         spec: dict[str, Any] = {
             "restartPolicy": "Never", "terminationGracePeriodSeconds": 1,
-            "resourceClaims": [{"name": "devices", source: claim}],
+            "resourceClaims": [{"name": "devices", source: claim}, *extra],
             "containers": [container("check" + (f"-{i}" if i else ""), command)
                            for i in range(containers)]}
         if init is not None:
