@@ -243,7 +243,8 @@ def main(**options: Any) -> None:
     with the claim's credentials, which the camera refuses once the claim is deleted."""
     options["results"] = options["results"].resolve()
     try:
-        settings = JobSettings(**options, nodes=1, hardware_profile="edge-node")
+        settings = JobSettings(**options, nodes=1, hardware_profile="edge-node",
+                               companion=False)
         sys.exit(execute(Demo(Job(settings, console_echo())), show_summary))
     except (JobSettingsError, JobError, DriverError, DemoError) as exc:
         raise click.ClickException(str(exc)) from exc

@@ -68,6 +68,24 @@ def acting_as(admin_kubeconfig: str, user: str, node: str | None = None) -> str:
     return str(yaml.safe_dump(document, sort_keys=False))
 
 
+COMPANION_DRIVER = "test-driver.cdi.k8s.io"  # upstream's e2e test driver, beside ours
+
+
+def companion_driver(binary: str, node: Node, kubeconfig: Path) -> list[str]:
+    """Upstream's DRA test driver as a second kubelet plugin of ``node`` (several drivers on
+    one node), writing its CDI specs where the node's runtime reads them."""
+    return [binary, f"--kubeconfig={kubeconfig}", f"--drivername={COMPANION_DRIVER}",
+            "kubelet-plugin", f"--node-name={node.name}", f"--cdi-dir={node.cdi_dir}",
+            f"--plugin-registration-path={node.registry_dir}", f"--datadir={node.plugins_dir}"]
+
+
+def companion_class() -> str:
+    """The DeviceClass of the companion driver's devices."""
+    return json.dumps({"apiVersion": "resource.k8s.io/v1", "kind": "DeviceClass",
+                       "metadata": {"name": COMPANION_DRIVER}, "spec": {"selectors": [
+                           {"cel": {"expression": f'device.driver == "{COMPANION_DRIVER}"'}}]}})
+
+
 def camera_controller(s: JobSettings, kubeconfig: Path, cameras: Path) -> list[str]:
     return [s.python, "-m", "dra_reference", "--log-level", _level(s), "controller",
             "--driver-name", DRIVER, "--cameras-config", str(cameras),
@@ -99,6 +117,8 @@ def certify(s: JobSettings, profile: Path, kubeconfig: Path, node: Node) -> list
     if s.seed is not None:
         command += ["--seed", str(s.seed)]
     command += ["--kubelet-restart-command", restart_kubelet(s)]
+    if s.companion:
+        command += ["--companion-class", COMPANION_DRIVER]
     return command + (["--", *s.pytest_args] if s.pytest_args else [])
 
 

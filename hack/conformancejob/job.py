@@ -44,6 +44,7 @@ class Job:
         self.started_cluster = False
         self.kubeconfig = Path()
         self.kubectl = ""
+        self.companion = ""  # upstream's DRA test driver binary
         self.nodes: list[Node] = []
         self.cameras: list[dict[str, Any]] = []
         self.timings: dict[str, float] = {}
@@ -100,10 +101,26 @@ class Job:
         if "kubectl" not in found:
             raise JobError(f"`fakehw cluster build` named no kubectl: {built.stderr.strip()}")
         self.kubectl = found["kubectl"]
+        if self.s.companion:
+            self._find_companion()
+
+    def _find_companion(self) -> None:
+        companion = self.run(self.s.fakehw("cluster", "build", "--component", "dra-test-driver"),
+                             capture_output=True)
+        found = dict(line.split("\t", 1) for line in companion.stdout.splitlines()
+                     if "\t" in line)
+        if "dra-test-driver" not in found:
+            raise JobError("`fakehw cluster build --component dra-test-driver` named no "
+                           f"binary: {companion.stderr.strip()[-2000:]}")
+        self.companion = found["dra-test-driver"]
 
     def apply_classes(self) -> None:
-        """The DeviceClasses, and the drivers' service accounts, RBAC and admission policies."""
-        for manifest in (self.s.device_classes, *ACCESS):
+        """The DeviceClasses (the companion driver's too), and the drivers' service
+        accounts, RBAC and admission policies."""
+        companion = self.s.work / "companion-class.json"
+        companion.write_text(commands.companion_class())
+        for manifest in (self.s.device_classes, *([companion] if self.s.companion else []),
+                         *ACCESS):
             done = self.run([self.kubectl, f"--kubeconfig={self.kubeconfig}", "apply", "-f",
                              str(manifest)], capture_output=True)
             if done.returncode != 0:
@@ -120,6 +137,12 @@ class Job:
                 f"kubelet plugin of {node.name}",
                 commands.kubelet_plugin(self.s, node, kubeconfig, cameras),
                 self.s.work / f"kubelet-plugin-{node.index}.log", node=node.name))
+        if self.s.companion:
+            first = self.nodes[0]
+            self.supervisor.add(Supervised(
+                f"companion driver {commands.COMPANION_DRIVER} on {first.name}",
+                commands.companion_driver(self.companion, first, self.kubeconfig),
+                self.s.work / "companion-driver.log"))
         if cameras is not None:
             kubeconfig = self._kubeconfig("kubeconfig-camera-controller", commands.acting_as(
                 admin, commands.CONTROLLER_ACCOUNT))
@@ -146,15 +169,17 @@ class Job:
         return None
 
     def wait_for_slices(self) -> None:
-        wanted = {n.name for n in self.nodes} | {f"camera-{c['name']}" for c in self.cameras}
+        wanted = {(DRIVER, pool) for pool in (*(n.name for n in self.nodes),
+                                              *(f"camera-{c['name']}" for c in self.cameras))}
+        if self.s.companion:
+            wanted.add((commands.COMPANION_DRIVER, self.nodes[0].name))
         deadline = time.monotonic() + SLICES_TIMEOUT
         while True:
             self.supervisor.check_running()
             done = self.run([self.kubectl, f"--kubeconfig={self.kubeconfig}", "get",
-                             "resourceslices", f"--field-selector=spec.driver={DRIVER}",
-                             "-o", "json"], capture_output=True)
+                             "resourceslices", "-o", "json"], capture_output=True)
             items = json.loads(done.stdout)["items"] if done.returncode == 0 else []
-            missing = wanted - {item["spec"]["pool"]["name"] for item in items}
+            missing = wanted - {(i["spec"]["driver"], i["spec"]["pool"]["name"]) for i in items}
             if not missing:
                 return
             if time.monotonic() > deadline:
@@ -194,7 +219,8 @@ def setup_steps(job: Job) -> list[tuple[str, Callable[[], object]]]:
         ("results directory", job.prepare_results),
         (f"cluster {s.name!r} ({', '.join(s.profiles_by_node().values())})", job.cluster),
         ("DeviceClasses, the drivers' RBAC and admission policies", job.apply_classes),
-        ("reference driver: kubelet plugins and camera controller", job.start_drivers),
+        ("reference driver (kubelet plugins, camera controller) and a companion driver",
+         job.start_drivers),
         ("ResourceSlices of every node and camera", job.wait_for_slices),
     ]
 

@@ -33,6 +33,7 @@ class JobSettings:
     nodes: int = 2
     hardware_profile: str = "edge-node"
     node_profiles: tuple[str, ...] = ()  # "I=PROFILE": node I's own; beyond --nodes: ignored
+    companion: bool = True  # upstream's DRA test driver beside ours on node 0
     apiserver_port: int = 6443
     etcd_port: int = 2379
     kubelet_port: int = 10250

@@ -164,6 +164,9 @@ def test_certify_plays_the_first_nodes_kubelet() -> None:
     assert flag(command, "--report-dir") == str(s.results)
     assert command[-3:] == ["--", "-k", "slices"]
     assert "--seed" not in commands.certify(JobSettings(), Path("/p"), KUBECONFIG, node(0))
+    assert flag(command, "--companion-class") == commands.COMPANION_DRIVER
+    assert "--companion-class" not in commands.certify(JobSettings(companion=False), Path("/p"),
+                                                       KUBECONFIG, node(0))
     restart = shlex.split(flag(command, "--kubelet-restart-command"))
     assert restart[1:] == ["-m", "fakehw.cli", "cluster", "restart-kubelet", "--name",
                            s.name, "{node}"]
@@ -300,3 +303,15 @@ def test_drivers_act_as_their_service_accounts() -> None:
     for account in (commands.PLUGIN_ACCOUNT, commands.CONTROLLER_ACCOUNT):
         namespace, name = account.split(":")[2:]
         assert f"name: {name}\n  namespace: {namespace}" in rbac
+
+
+def test_the_companion_driver_runs_on_the_first_node_with_its_class() -> None:
+    command = commands.companion_driver("/bin/dra-test-driver", node(0), KUBECONFIG)
+    assert command[0] == "/bin/dra-test-driver"
+    assert f"--node-name={node(0).name}" in command
+    assert f"--cdi-dir={node(0).cdi_dir}" in command
+    assert f"--plugin-registration-path={node(0).registry_dir}" in command
+    assert f"--datadir={node(0).plugins_dir}" in command
+    device_class = json.loads(commands.companion_class())
+    assert device_class["metadata"]["name"] == commands.COMPANION_DRIVER
+    assert commands.COMPANION_DRIVER in device_class["spec"]["selectors"][0]["cel"]["expression"]
