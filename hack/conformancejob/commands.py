@@ -68,7 +68,10 @@ def acting_as(admin_kubeconfig: str, user: str, node: str | None = None) -> str:
     return str(yaml.safe_dump(document, sort_keys=False))
 
 
-COMPANION_DRIVER = "test-driver.cdi.k8s.io"  # upstream's e2e test driver, beside ours
+# upstream's e2e test driver, beside ours, under a name short enough for its registration
+# socket (<registry>/<name>-reg.sock) to fit a unix socket path's 107 bytes
+COMPANION_DRIVER = "other.fakehw.dev"
+UNIX_PATH_MAX = 107
 
 
 def companion_driver(binary: str, node: Node, kubeconfig: Path) -> list[str]:
@@ -77,6 +80,10 @@ def companion_driver(binary: str, node: Node, kubeconfig: Path) -> list[str]:
     return [binary, f"--kubeconfig={kubeconfig}", f"--drivername={COMPANION_DRIVER}",
             "kubelet-plugin", f"--node-name={node.name}", f"--cdi-dir={node.cdi_dir}",
             f"--plugin-registration-path={node.registry_dir}", f"--datadir={node.plugins_dir}"]
+
+
+def companion_socket(node: Node) -> Path:
+    return node.registry_dir / f"{COMPANION_DRIVER}-reg.sock"
 
 
 def companion_class() -> str:

@@ -139,6 +139,13 @@ class Job:
                 self.s.work / f"kubelet-plugin-{node.index}.log", node=node.name))
         if self.s.companion:
             first = self.nodes[0]
+            socket = commands.companion_socket(first)
+            if len(str(socket)) > commands.UNIX_PATH_MAX:
+                raise JobError(f"the companion driver's socket {socket} is longer than "
+                               f"{commands.UNIX_PATH_MAX} bytes: use a shorter --name or "
+                               "FAKEHW_STATE_DIR")
+            # it listens in plugins/<driver>/ but does not make the folder
+            (first.plugins_dir / commands.COMPANION_DRIVER).mkdir(parents=True, exist_ok=True)
             self.supervisor.add(Supervised(
                 f"companion driver {commands.COMPANION_DRIVER} on {first.name}",
                 commands.companion_driver(self.companion, first, self.kubeconfig),
@@ -208,7 +215,9 @@ class Job:
             return
         for node in self.nodes:  # a reused cluster stays; sockets a crash left do not
             for path in (*node.registry_dir.glob(f"{DRIVER}-*-reg.sock"),
-                         *(node.plugins_dir / DRIVER).glob("dra-*.sock")):
+                         *(node.plugins_dir / DRIVER).glob("dra-*.sock"),
+                         commands.companion_socket(node),
+                         node.plugins_dir / commands.COMPANION_DRIVER / "dra.sock"):
                 path.unlink(missing_ok=True)
 
 
