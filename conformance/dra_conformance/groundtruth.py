@@ -62,6 +62,36 @@ def published_as(hardware: Mapping[str, Any],
     return [str(d["name"]) for d in published if wanted <= values(d)]
 
 
+PCIE_ROOT = "resource.kubernetes.io/pcieRoot"  # the standard attribute, where published
+
+
+def problems(hardware: Iterable[Mapping[str, Any]], published: Iterable[Mapping[str, Any]]
+             ) -> tuple[list[str], list[str]]:
+    """Where ``published`` (a node's devices) and ``hardware`` (``pci_devices``) disagree,
+    and the names of the published devices matched to hardware. Each hardware device must be
+    published exactly once, every published device must be hardware, and the standard PCIe
+    root attribute, where published, must be the device's true root."""
+    published = list(published)
+    found: list[str] = []
+    matched: list[str] = []
+    for device in hardware:
+        names = published_as(device, published)
+        if len(names) != 1:
+            found.append(f"{device['name']} ({device['kind']}, {sorted(identity(device))}) is "
+                         f"published as {names or 'nothing'}")
+        matched += names
+        truth = device["attributes"].get("pcieRoot")
+        for entry in (d for d in published if d["name"] in names):
+            shown = (entry.get("attributes") or {}).get(PCIE_ROOT, {}).get("string")
+            if shown is not None and truth is not None and shown != truth:
+                found.append(f"{entry['name']} publishes {PCIE_ROOT} {shown!r}; "
+                             f"{device['name']} is under {truth!r}")
+    invented = sorted({str(d["name"]) for d in published} - set(matched))
+    if invented:
+        found.append(f"published but not in the hardware: {invented}")
+    return found, sorted(set(matched))
+
+
 def set_health(root: Path, device: str, healthy: bool, reason: str = "") -> None:
     """Mark a fakehw device healthy or unhealthy, where its kernel driver would show it."""
     _fakehw("health", "--root", str(root), device, "healthy" if healthy else "unhealthy",
