@@ -62,6 +62,8 @@ def main(log_level: str) -> None:
 @option("--node-name", required=True, help="this node's name, as the kubelet registered it")
 @option("--sysfs-root", default=Path("/sys"), type=directory(), help="sysfs tree to scan")
 @option("--devfs-root", default=Path("/dev"), type=directory(), help="device nodes")
+@option("--procfs-root", default=None, type=directory(),
+        help="procfs (NVIDIA's GPU entries) [default: the proc folder beside the sysfs root]")
 @option("--kinds", default="gpu,fpga,cxl", help="device kinds to serve, comma-separated")
 @option("--plugins-dir", default=Path("/var/lib/kubelet/plugins"), type=directory())
 @option("--registry-dir", default=Path("/var/lib/kubelet/plugins_registry"),

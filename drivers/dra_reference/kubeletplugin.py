@@ -52,6 +52,7 @@ class NodeSettings:
     driver_version: str
     sysfs_root: Path = Path("/sys")
     devfs_root: Path = Path("/dev")
+    procfs_root: Path | None = None  # None: the proc folder beside the sysfs root
     kinds: tuple[str, ...] = ("gpu", "fpga", "cxl")
     plugins_dir: Path = Path("/var/lib/kubelet/plugins")
     registry_dir: Path = Path("/var/lib/kubelet/plugins_registry")
@@ -74,7 +75,7 @@ class NodeDriver:
         self.settings = settings
         ledger = RegionLedger(settings.state / "cxl-regions.json")
         hardware = NodeHardware(settings.sysfs_root, settings.devfs_root, settings.kinds,
-                                owned_regions=ledger.owned)
+                                owned_regions=ledger.owned, procfs_root=settings.procfs_root)
         hardware.check()
         cameras = load_cameras(settings.cameras_config) if settings.cameras_config else []
         prober = CameraProber(cameras, settings.resync_seconds)

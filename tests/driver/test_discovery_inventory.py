@@ -66,7 +66,9 @@ def test_gpus_carry_their_true_attributes(tree: Path) -> None:
         assert gpu.attributes[PCIE_ROOT] == truth["pcieRoot"]
         assert gpu.attributes["pciAddress"] == record.bdf
         assert gpu.capacity == {"memory": truth["memory"]}
-        assert found_nodes(gpu) == nodes(record, "card") | nodes(record, "renderD")
+        # NVIDIA's proprietary driver adds /dev/nvidiaN and /dev/nvidiactl (read from procfs)
+        assert found_nodes(gpu) == (nodes(record, "card") | nodes(record, "renderD")
+                                    | nodes(record, "nvidia"))
         assert gpu.attributes["virtualFunction"] is (record.kind == "gpu-vf")
         if record.kind == "gpu-vf":
             assert gpu.parent == dns_name("gpu", str(truth["physfn"]))
@@ -146,3 +148,17 @@ def test_kinds_limit_what_is_scanned(tree: Path) -> None:
     only_gpus = NodeHardware(tree / "sys", tree / "dev", ("gpu",)).scan()
     assert only_gpus
     assert {d.kind for d in only_gpus} == {"gpu"}
+
+
+def test_an_nvidia_gpu_gets_its_nodes_only_through_procfs(tmp_path: Path) -> None:
+    state = machine.up(profiles.load("numa-mixed"), tmp_path / "hw", "node-a")
+    root = Path(state.root)
+    try:
+        [record] = [r for r in records(root, "gpu") if r.attributes["driver"] == "nvidia"]
+        name = dns_name("gpu", record.bdf)
+        assert {n.path for n in scan(root)[name].nodes} >= {"/dev/nvidia1", "/dev/nvidiactl"}
+        elsewhere = NodeHardware(root / "sys", root / "dev", procfs_root=tmp_path / "noproc")
+        found = {d.name: d for d in elsewhere.scan()}[name]
+        assert {n.path for n in found.nodes} == {"/dev/dri/card1", "/dev/dri/renderD129"}
+    finally:
+        machine.down(root)

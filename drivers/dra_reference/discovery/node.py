@@ -30,12 +30,18 @@ def _no_regions() -> Collection[str]:
 
 @dataclass(frozen=True)
 class NodeHardware:
-    """The sysfs and devfs roots (``/sys`` and ``/dev`` on a real node) and the kinds served."""
+    """The sysfs, devfs and procfs roots (``/sys``, ``/dev``, ``/proc`` on a real node) and
+    the kinds served."""
 
     sysfs_root: Path
     devfs_root: Path
     kinds: tuple[str, ...] = KINDS
     owned_regions: Callable[[], Collection[str]] = field(default=_no_regions)
+    procfs_root: Path | None = None  # None: the proc folder beside the sysfs root (/proc)
+
+    @property
+    def procfs(self) -> Path:
+        return self.procfs_root or self.sysfs_root.parent / "proc"
 
     def check(self) -> None:
         """Refuse roots that cannot be right, saying which and what to pass instead."""
@@ -62,7 +68,7 @@ class NodeHardware:
         sysfs = SysfsRoot(self.sysfs_root)
         found: list[Device] = []
         if "gpu" in self.kinds:
-            found += discover_gpus(sysfs, self.devfs_root)
+            found += discover_gpus(sysfs, self.devfs_root, self.procfs)
         if "fpga" in self.kinds:
             found += discover_fpgas(sysfs, self.devfs_root)
         if "cxl" in self.kinds:
