@@ -106,18 +106,16 @@ def restart_driver(registry: Path, node: str, timeout: float) -> None:
 @click.option("--name", default="conformance", help="cluster name")
 def down(name: str) -> None:
     """Stop what `run --keep` left running: the drivers, then the cluster."""
-    import json  # noqa: PLC0415
     import subprocess  # noqa: PLC0415
 
-    from conformancejob.job import console_echo  # noqa: PLC0415
+    from conformancejob.job import cluster_status, console_echo  # noqa: PLC0415
     from conformancejob.settings import registry_of  # noqa: PLC0415
     from conformancejob.supervisor import stop_recorded  # noqa: PLC0415
 
     settings = JobSettings(name=name)
-    done = subprocess.run(settings.fakehw("cluster", "status", "--name", name, "--json"),
-                          capture_output=True, text=True, check=False)
-    if done.stdout.strip().startswith("{") and json.loads(done.stdout).get("kubeconfig"):
-        stop_recorded(registry_of(json.loads(done.stdout)), console_echo())
+    status = cluster_status(name, settings.python)
+    if status is not None and status.get("kubeconfig"):
+        stop_recorded(registry_of(status), console_echo())
     sys.exit(subprocess.run(settings.fakehw("cluster", "down", "--name", name),
                             check=False).returncode)
 

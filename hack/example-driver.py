@@ -23,10 +23,10 @@ also an environment variable (``--results`` is ``FAKEHW_EXAMPLE_DRIVER_RUN_RESUL
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import shlex
-import socket
 import subprocess
 import sys
 import time
@@ -36,7 +36,8 @@ from typing import Any
 
 import click
 import yaml
-from conformancejob.supervisor import end_process, process_start_time
+from conformancejob.job import built_binary, cluster_status
+from conformancejob.supervisor import end_process, listening, process_start_time
 
 REPO = Path(__file__).resolve().parents[1]
 MODULE = "sigs.k8s.io/dra-example-driver"
@@ -128,21 +129,12 @@ class Driver:
         self.stop()
         new = self.start(record["command"], record["env"], Path(record["log"]))
         deadline = time.monotonic() + timeout
-        while not serving(registration):
+        while not listening(registration):
             if time.monotonic() > deadline or process_start_time(new) is None:
                 raise click.ClickException(f"the driver did not serve {registration} again "
                                            f"within {timeout:.0f}s; see {record['log']}")
             time.sleep(0.1)
         return int(record["pid"]), new
-
-
-def serving(path: Path) -> bool:
-    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as probe:
-        try:
-            probe.connect(str(path))
-        except OSError:
-            return False
-    return True
 
 
 class Job:
@@ -164,17 +156,18 @@ class Job:
     def registration(self) -> Path:
         return Path(self.node["plugins_registry"]) / f"{DRIVER}-reg.sock"
 
+    @functools.cached_property
+    def kubectl_binary(self) -> Path:
+        return Path(built_binary(sys.executable, "kubernetes", "kubectl"))
+
     def kubectl(self, *args: str, stdin: str | None = None) -> str:
         from fakehw.cluster.kubectl import Kubectl  # noqa: PLC0415
 
-        built = subprocess.run(fakehw("cluster", "build", "--component", "kubernetes"),
-                               capture_output=True, text=True, check=True)
-        found = dict(line.split("\t", 1) for line in built.stdout.splitlines() if "\t" in line)
-        kubectl = Kubectl(Path(found["kubectl"]), Path(self.status["kubeconfig"]))
+        kubectl = Kubectl(self.kubectl_binary, Path(self.status["kubeconfig"]))
         return kubectl.run(list(args), stdin=stdin).stdout
 
     def cluster(self) -> None:
-        self.status = cluster_status(self.o["name"])
+        self.status = cluster_status(self.o["name"]) or {}
         if self.status.get("running"):
             echo(f"reusing the running cluster {self.o['name']!r} (left running afterwards)")
         else:
@@ -184,7 +177,7 @@ class Job:
             flags = [x for key in ports for x in (f"--{key.replace('_', '-')}", str(self.o[key]))]
             subprocess.run(fakehw("cluster", "up", "--name", self.o["name"], "--nodes", "1",
                                   *flags), check=True)
-            self.status = cluster_status(self.o["name"])
+            self.status = cluster_status(self.o["name"]) or {}
         self.driver.stop()  # what a run with --keep left
 
     def start_driver(self, binary: Path) -> None:
@@ -240,13 +233,6 @@ class Job:
         remove_driver_files(self.node)
         if self.started_cluster:
             subprocess.run(fakehw("cluster", "down", "--name", self.o["name"]), check=False)
-
-
-def cluster_status(name: str) -> dict[str, Any]:
-    done = subprocess.run(fakehw("cluster", "status", "--name", name, "--json"),
-                          capture_output=True, text=True, check=False)
-    text = done.stdout.strip()
-    return dict(json.loads(text)) if text.startswith("{") else {}
 
 
 def remove_driver_files(node: dict[str, Any]) -> None:
@@ -344,7 +330,7 @@ def restart_driver(state: Path, registration: Path, timeout: float) -> None:
 @click.option("--name", default="exdrv", help="cluster name")
 def down(name: str) -> None:
     """Stop what `run --keep` left: the driver, its files, then the cluster."""
-    status = cluster_status(name)
+    status = cluster_status(name) or {}
     if status.get("kubeconfig"):
         driver = Driver(Path(status["kubeconfig"]).parent / "example-driver.json")
         driver.stop()

@@ -14,6 +14,7 @@ import shlex
 import shutil
 import signal
 import subprocess
+import sys
 import time
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
@@ -55,9 +56,7 @@ class Job:
         return subprocess.run(list(command), text=True, check=False, **kwargs)
 
     def status(self) -> dict[str, Any] | None:
-        done = self.run(self.s.fakehw("cluster", "status", "--name", self.s.name, "--json"),
-                        capture_output=True)
-        return json.loads(done.stdout) if done.stdout.strip().startswith("{") else None
+        return cluster_status(self.s.name, self.s.python)
 
     def prepare_results(self) -> None:
         """An empty results directory; one holding anything but an earlier run's results
@@ -95,24 +94,9 @@ class Job:
         stop_recorded(self.supervisor.registry, self.echo)  # what a run with --keep left
         self.kubeconfig = Path(status["kubeconfig"])
         self.nodes = nodes_from_status(status)
-        built = self.run(self.s.fakehw("cluster", "build", "--component", "kubernetes"),
-                         capture_output=True)
-        found = dict(line.split("\t", 1) for line in built.stdout.splitlines() if "\t" in line)
-        if "kubectl" not in found:
-            raise JobError(f"`fakehw cluster build` named no kubectl: {built.stderr.strip()}")
-        self.kubectl = found["kubectl"]
+        self.kubectl = built_binary(self.s.python, "kubernetes", "kubectl")
         if self.s.companion:
-            self._find_companion()
-
-    def _find_companion(self) -> None:
-        companion = self.run(self.s.fakehw("cluster", "build", "--component", "dra-test-driver"),
-                             capture_output=True)
-        found = dict(line.split("\t", 1) for line in companion.stdout.splitlines()
-                     if "\t" in line)
-        if "dra-test-driver" not in found:
-            raise JobError("`fakehw cluster build --component dra-test-driver` named no "
-                           f"binary: {companion.stderr.strip()[-2000:]}")
-        self.companion = found["dra-test-driver"]
+            self.companion = built_binary(self.s.python, "dra-test-driver", "dra-test-driver")
 
     def apply_classes(self) -> None:
         """The DeviceClasses (the companion driver's too), and the drivers' service
@@ -219,6 +203,24 @@ class Job:
                          commands.companion_socket(node),
                          node.plugins_dir / commands.COMPANION_DRIVER / "dra.sock"):
                 path.unlink(missing_ok=True)
+
+
+def cluster_status(name: str, python: str = sys.executable) -> dict[str, Any] | None:
+    """``fakehw cluster status --json`` of cluster ``name`` (None: it gave no answer)."""
+    done = subprocess.run([python, "-m", "fakehw.cli", "cluster", "status", "--name", name,
+                           "--json"], capture_output=True, text=True, check=False)
+    return json.loads(done.stdout) if done.stdout.strip().startswith("{") else None
+
+
+def built_binary(python: str, component: str, binary: str) -> str:
+    """The path of ``binary``, which ``fakehw cluster build --component`` builds or finds."""
+    done = subprocess.run([python, "-m", "fakehw.cli", "cluster", "build", "--component",
+                           component], capture_output=True, text=True, check=False)
+    found = dict(line.split("\t", 1) for line in done.stdout.splitlines() if "\t" in line)
+    if binary not in found:
+        raise JobError(f"`fakehw cluster build --component {component}` named no {binary}: "
+                       f"{done.stderr.strip()[-2000:]}")
+    return found[binary]
 
 
 def setup_steps(job: Job) -> list[tuple[str, Callable[[], object]]]:

@@ -217,9 +217,14 @@ def _serving(entry: dict[str, Any]) -> bool:
         driver = command[command.index("--driver-name") + 1]
     except (ValueError, IndexError):
         return False
+    return listening(Path(f"{registry_dir}/{driver}-{instance}-reg.sock"))
+
+
+def listening(path: Path) -> bool:
+    """Whether a process accepts connections on the unix socket ``path``."""
     with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as probe:
         try:
-            probe.connect(f"{registry_dir}/{driver}-{instance}-reg.sock")
+            probe.connect(str(path))
         except OSError:
             return False
     return True
