@@ -85,13 +85,9 @@ def bitstreams(driver: RunningDriver) -> str:
 def fpga_template(name: str, bitstream: str, afu: str = NEW_AFU) -> dict[str, Any]:
     """A template whose FpgaConfig loads ``bitstream`` unless the port already shows ``afu``."""
     wanted = {"afuID": afu} if afu else {}
-    return {"apiVersion": "resource.k8s.io/v1", "kind": "ResourceClaimTemplate",
-            "metadata": {"name": name}, "spec": {"spec": {"devices": {
-                "requests": [{"name": "fpga", "exactly": {
-                    "deviceClassName": "fpga.dra.fakehw.dev"}}],
-                "config": [{"opaque": {"driver": DRIVER, "parameters": {
-                    "apiVersion": "fpga.fakehw.dev/v1alpha1", "kind": "FpgaConfig",
-                    "bitstream": bitstream, **wanted, "setup": {"lanes": 4}}}}]}}}}
+    return template(name, "fpga", "fpga.dra.fakehw.dev", {
+        "apiVersion": "fpga.fakehw.dev/v1alpha1", "kind": "FpgaConfig",
+        "bitstream": bitstream, **wanted, "setup": {"lanes": 4}})
 
 
 def test_a_pod_gets_an_fpga_programmed_with_its_afu(driver: RunningDriver,
@@ -192,15 +188,22 @@ def test_the_admission_policy_confines_a_plugin_to_its_own_node(driver: RunningD
         kubectl.run(["delete", "resourceslice", "e2e-own", "e2e-other"], check=False)
 
 
-def claim_template(name: str) -> dict[str, Any]:
+def template(name: str, request: str, device_class: str,
+             parameters: dict[str, Any] | None = None) -> dict[str, Any]:
+    """A ResourceClaimTemplate of one request for a device of ``device_class``, with
+    ``parameters`` as the driver's opaque config."""
+    devices: dict[str, Any] = {"requests": [
+        {"name": request, "exactly": {"deviceClassName": device_class}}]}
+    if parameters is not None:
+        devices["config"] = [{"opaque": {"driver": DRIVER, "parameters": parameters}}]
     return {"apiVersion": "resource.k8s.io/v1", "kind": "ResourceClaimTemplate",
-            "metadata": {"name": name}, "spec": {"spec": {"devices": {
-                "requests": [{"name": "gpu", "exactly": {
-                    "deviceClassName": "gpu.dra.fakehw.dev"}}],
-                "config": [{"opaque": {"driver": DRIVER, "parameters": {
-                    "apiVersion": "gpu.fakehw.dev/v1alpha1", "kind": "GpuConfig",
-                    "sharing": {"strategy": "TimeSlicing",
-                                "timeSlicing": {"interval": "Short"}}}}}]}}}}
+            "metadata": {"name": name}, "spec": {"spec": {"devices": devices}}}
+
+
+def claim_template(name: str) -> dict[str, Any]:
+    return template(name, "gpu", "gpu.dra.fakehw.dev", {
+        "apiVersion": "gpu.fakehw.dev/v1alpha1", "kind": "GpuConfig",
+        "sharing": {"strategy": "TimeSlicing", "timeSlicing": {"interval": "Short"}}})
 
 
 def pod(name: str, command: str, claim: str = "gpu") -> dict[str, Any]:
@@ -264,9 +267,7 @@ def test_a_pod_claiming_a_camera_gets_a_credential_of_its_own(
     assert pool["spec"].get("allNodes") is True
     name = "camera-e2e"
     kubectl.apply(json.dumps({"apiVersion": "v1", "kind": "List", "items": [
-        {"apiVersion": "resource.k8s.io/v1", "kind": "ResourceClaimTemplate",
-         "metadata": {"name": name}, "spec": {"spec": {"devices": {"requests": [
-             {"name": "cam", "exactly": {"deviceClassName": "camera.dra.fakehw.dev"}}]}}}},
+        template(name, "cam", "camera.dra.fakehw.dev"),
         pod(name, "env | grep ^FAKEHW_CAMERA_ | sort; sleep 60", claim="cam"),
     ]}))
     control = CameraControl(cameras.daemon.control)
