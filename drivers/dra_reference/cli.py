@@ -76,7 +76,8 @@ def main(log_level: str) -> None:
 @option("--cameras-config", default=None,
         type=click.Path(path_type=Path, dir_okay=False, exists=True),
         help="cameras file, to prepare camera claims on this node")
-@option("--instance-id", default="", help="socket name suffix; the pod UID in a DaemonSet")
+@option("--instance-id", default="",
+        help="socket name suffix; the pod UID in a DaemonSet (its digest if too long)")
 @option("--resync-seconds", default=60.0, type=click.FloatRange(min=1),
         help="rescan and republish this often even without inotify events")
 def kubelet_plugin(**values: Any) -> None:

@@ -122,9 +122,25 @@ def test_two_instances_serve_side_by_side_for_rolling_updates(short_dir: Path) -
 
 def test_socket_paths_longer_than_a_unix_socket_allows_are_refused(short_dir: Path) -> None:
     settings = PluginSettings(DRIVER, CDI_KIND, instance_id="x" * 60,
-                              registry_dir=short_dir / ("r" * 60), plugins_dir=short_dir)
+                              registry_dir=short_dir / ("r" * 100), plugins_dir=short_dir)
     with pytest.raises(ConfigurationError, match="at most 107 bytes"):
         settings.validate()
+
+
+def test_a_pod_uid_too_long_for_a_deep_kubelet_folder_becomes_a_short_digest() -> None:
+    deep = Path("/var/lib/a-test-bed/clusters/some-cluster/nodes/0/kubelet")
+    uids = ["0b6e7f4e-62c1-4a3f-9d59-3f1e0e4c8a11", "0b6e7f4e-62c1-4a3f-9d59-3f1e0e4c8a12"]
+    settings = [PluginSettings(DRIVER, CDI_KIND, instance_id=uid,
+                               registry_dir=deep / "plugins_registry",
+                               plugins_dir=deep / "plugins") for uid in uids]
+    for each in settings:
+        each.validate()
+        assert len(each.socket_id) == 8
+        assert each.registration_socket.name == f"{DRIVER}-{each.socket_id}-reg.sock"
+        assert each.dra_socket.name == f"dra-{each.socket_id}.sock"
+    assert settings[0].socket_id != settings[1].socket_id
+    kubelet = PluginSettings(DRIVER, CDI_KIND, instance_id=uids[0])  # /var/lib/kubelet fits
+    assert kubelet.socket_id == uids[0]
 
 
 @pytest.mark.parametrize("name", ["Upper.case", "-leading", "has space", ""])

@@ -3,11 +3,14 @@
 Socket names carry an instance ID so that two instances of the driver can run side by side
 during a rolling update (the kubelet prefers the newest registration and falls back to the
 other); the registration socket lives in the kubelet's plugins_registry, the DRA socket in
-the driver's own directory under plugins.
+the driver's own directory under plugins. A pod UID (36 characters) makes the registration
+socket's path too long for a unix socket under a deep kubelet directory (a test bed's); then
+the sockets carry a short digest of the ID instead, still distinct per instance.
 """
 
 from __future__ import annotations
 
+import hashlib
 import re
 import secrets
 from dataclasses import dataclass, field
@@ -17,6 +20,7 @@ from dra_reference.cdi import DEFAULT_SPEC_DIR, validate_name
 from dra_reference.errors import ConfigurationError
 
 UNIX_PATH_MAX = 107  # sockaddr_un.sun_path holds 108 bytes including the terminating NUL
+SHORT_ID = 8  # hex digits of a shortened instance ID: 2**32 values, for a few instances a node
 _DNS_SUBDOMAIN = re.compile(r"[a-z0-9]([a-z0-9.-]{0,251}[a-z0-9])?")
 _INSTANCE = re.compile(r"[A-Za-z0-9]([A-Za-z0-9_-]{0,62}[A-Za-z0-9])?")
 
@@ -34,12 +38,23 @@ class PluginSettings:
     health_resend_seconds: float = 10.0  # the kubelet forgets health after 30 s by default
 
     @property
+    def socket_id(self) -> str:
+        """The instance ID, or its digest's first 8 hex digits if the ID would not fit."""
+        if max(len(bytes(path)) for path in self._sockets(self.instance_id)) <= UNIX_PATH_MAX:
+            return self.instance_id
+        return hashlib.sha256(self.instance_id.encode()).hexdigest()[:SHORT_ID]
+
+    @property
     def registration_socket(self) -> Path:
-        return self.registry_dir / f"{self.driver_name}-{self.instance_id}-reg.sock"
+        return self._sockets(self.socket_id)[0]
 
     @property
     def dra_socket(self) -> Path:
-        return self.plugins_dir / self.driver_name / f"dra-{self.instance_id}.sock"
+        return self._sockets(self.socket_id)[1]
+
+    def _sockets(self, suffix: str) -> tuple[Path, Path]:
+        return (self.registry_dir / f"{self.driver_name}-{suffix}-reg.sock",
+                self.plugins_dir / self.driver_name / f"dra-{suffix}.sock")
 
     @property
     def checkpoint(self) -> Path:
