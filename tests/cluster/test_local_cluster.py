@@ -224,7 +224,7 @@ def static_cdi_device(fakehw_cluster: SessionCluster, tmp_path: Path) -> Iterato
         "containerEdits": {"env": ["FAKEHW_CDI_KIND=test"]},
     }))
     binary = ensure_binaries(components={"fakehw-cdi-plugin"})["fakehw-cdi-plugin"]
-    sockets = Path(node.kubelet_dir).parent / "cdi-plugin"
+    sockets = Path(node.kubelet_dir) / "cdi-plugin"
     sockets.mkdir(exist_ok=True)
     log = ClusterLayout(settings).log("fakehw-cdi-plugin")
     with log.open("ab") as stream:
@@ -373,8 +373,10 @@ def _leftovers(settings: ClusterSettings) -> list[str]:
         if Path("/sys/class/net", node.bridge).exists():
             found.append(f"bridge {node.bridge}")
         found += [str(p) for p in Path("/sys/fs/cgroup").glob(f"*/{node.cgroup_root.strip('/')}")]
-        if node.shim_socket_dir.exists():
-            found.append(str(node.shim_socket_dir))
+        for directory in (node.shim_socket_dir, node.kubelet_dir):
+            if directory.exists():
+                found.append(str(directory))
+        found += mounts_mentioning(str(node.kubelet_dir))
     found += [str(p) for p in settings.run_dir.rglob("*") if p.is_socket()]
     logs = Path("/var/log/containers")
     found += [str(p) for p in (logs.iterdir() if logs.is_dir() else [])

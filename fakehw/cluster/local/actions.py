@@ -84,6 +84,8 @@ class Creation:
                           self.layout.etcd_dir, self.layout.log_dir, self.layout.image_dir):
             directory.mkdir(parents=True, exist_ok=True)
         self.layout.etcd_dir.chmod(0o700)
+        self.state.directories.extend(str(node.kubelet_dir) for node in self.layout.nodes)
+        self.state.save()  # before making them, so that `down` finds them after a failure
         for node in self.layout.nodes:
             for directory in (node.containerd_dir, node.kubelet_dir, node.cni_conf_dir,
                               node.cni_data_dir, node.cdi_dir):

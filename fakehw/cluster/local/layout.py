@@ -2,8 +2,12 @@
 
 Everything a cluster writes lives under its run directory, so `down` can find and remove it;
 the only things outside are the kernel objects it creates (a bridge per node, cgroups under a
-root named for the project), containerd's shim socket directory under /run/fakehw/ (its path
-length is limited) and the CDI spec directories it reads.
+root named for the project), the CDI spec directories it reads, and two per-node directories
+whose paths must be short: containerd's shim sockets under /run/fakehw/ (containerd allows 42
+characters) and the kubelet's root under /var/lib/fakehw/. A DRA driver registers with a
+socket in the kubelet's plugins_registry/ whose name is usually `<driver>-<pod UID>-reg.sock`
+(60 characters for a 20-character driver name); under /var/lib/fakehw/<8 hex>/ that fits the
+107 bytes of a unix socket address, under a state directory in a home folder it would not.
 
     <run>/state.json              what is running (pids, ports); its presence means "up"
     <run>/kubeconfig              admin kubeconfig for the user
@@ -11,7 +15,8 @@ length is limited) and the CDI spec directories it reads.
     <run>/etcd/                   etcd data
     <run>/logs/<component>.log    one log per process
     <run>/images/                 OCI archives imported into each containerd
-    <run>/nodes/<node>/           containerd root/state/socket, kubelet root, CNI config, CDI specs
+    <run>/nodes/<node>/           containerd root/state/socket, CNI config, CDI specs, hardware
+    /var/lib/fakehw/<hash>/       a node's kubelet root (the hash of <run>/nodes/<node>)
 """
 
 from __future__ import annotations
@@ -27,6 +32,8 @@ from fakehw.cluster.settings import ClusterSettings
 UNIX_PATH_MAX = 107
 # Outside the run directory because containerd limits the shim socket directory's length.
 SHIM_SOCKET_ROOT = Path("/run/fakehw")
+# Outside it too, so plugin sockets named with a pod UID fit in the kubelet's directories.
+KUBELET_ROOT = Path("/var/lib/fakehw")
 
 
 @dataclass(frozen=True)
@@ -55,8 +62,9 @@ class NodeLayout:
 
     @property
     def kubelet_dir(self) -> Path:
-        """The kubelet's --root-dir; DRA plugins register in its plugins_registry/."""
-        return self.root / "kubelet"
+        """The kubelet's --root-dir; DRA plugins register in its plugins_registry/. Named by
+        a hash of the node's folder: unique per node and state directory, and short."""
+        return KUBELET_ROOT / hashlib.sha256(str(self.root).encode()).hexdigest()[:8]
 
     @property
     def cdi_dir(self) -> Path:

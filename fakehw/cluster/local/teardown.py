@@ -78,11 +78,18 @@ def remove_bridges(state: ClusterState) -> None:
 
 
 def remove_directories(state: ClusterState) -> None:
-    """Directories created outside the run directory (shim sockets under /run/fakehw)."""
+    """Directories created outside the run directory (shim sockets under /run/fakehw,
+    kubelet roots under /var/lib/fakehw)."""
     for directory in state.directories:
         shutil.rmtree(directory, ignore_errors=True)
         with contextlib.suppress(OSError):
             Path(directory).parent.rmdir()  # /run/fakehw itself, once no cluster uses it
+
+
+def unmount_everything(state: ClusterState, run_dir: Path) -> None:
+    """Pod volumes under the kubelet roots, and anything left under the run directory."""
+    for directory in [*map(Path, state.directories), run_dir]:
+        host.unmount_all(directory)
 
 
 def remove_run_dir(run_dir: Path) -> None:
@@ -123,9 +130,10 @@ def teardown_steps(state: ClusterState, run_dir: Path) -> list[Step]:
         Step("kill leftover shims", lambda: kill_shims(state)),
         Step("remove fake hardware, stopping its cameras", lambda: remove_hardware(state)),
         Step("remove pod cgroups", lambda: remove_cgroups(state)),
-        Step(f"unmount everything under {run_dir}", lambda: host.unmount_all(run_dir)),
+        Step(f"unmount everything under {run_dir} and the kubelet roots",
+             lambda: unmount_everything(state, run_dir)),
         Step("delete bridges", lambda: remove_bridges(state)),
-        Step("remove shim socket directories", lambda: remove_directories(state)),
+        Step("remove shim socket and kubelet directories", lambda: remove_directories(state)),
         Step("remove what the kubelet and CNI left at host paths",
              lambda: remove_host_leftovers(state, run_dir)),
         Step(f"remove {run_dir} (logs/ is kept)", lambda: remove_run_dir(run_dir)),
