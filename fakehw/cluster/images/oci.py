@@ -41,6 +41,7 @@ class Entry:
     data: bytes | None = None
     link: str | None = None
     mode: int = 0o755
+    mtime: int = 0  # Python checks a .pyc against its source's mtime: keep the source's
 
 
 @dataclass(frozen=True)
@@ -55,11 +56,11 @@ class ImageSpec:
     labels: dict[str, str] = field(default_factory=dict)
 
 
-def _tar_info(name: str, kind: bytes, mode: int) -> tarfile.TarInfo:
+def _tar_info(name: str, kind: bytes, mode: int, mtime: int = 0) -> tarfile.TarInfo:
     info = tarfile.TarInfo(name.lstrip("/"))
     info.type = kind
     info.mode = mode
-    info.mtime = 0
+    info.mtime = mtime
     info.uid = info.gid = 0
     info.uname = info.gname = "root"
     return info
@@ -84,7 +85,7 @@ def layer_bytes(entries: Sequence[Entry]) -> bytes:
                 tar.addfile(info)
             elif entry.source is not None or entry.data is not None:
                 data = entry.source.read_bytes() if entry.source is not None else entry.data or b""
-                info = _tar_info(entry.path, tarfile.REGTYPE, entry.mode)
+                info = _tar_info(entry.path, tarfile.REGTYPE, entry.mode, entry.mtime)
                 info.size = len(data)
                 tar.addfile(info, io.BytesIO(data))
             else:
