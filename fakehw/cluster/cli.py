@@ -238,6 +238,18 @@ def restart_kubelet(*, name: str, provider: str | None, state_dir: Path | None, 
                                                  console)
 
 
+@cluster.command("load-image")
+@common_options
+@click.argument("archive", type=click.Path(path_type=Path, dir_okay=False))
+@reports_errors
+def load_image(*, name: str, provider: str | None, state_dir: Path | None, verbose: bool,
+               archive: Path) -> None:
+    """Load an image ARCHIVE (OCI layout or `docker save` tar) into every node, no registry."""
+    console = _console()
+    _provider(provider, console).load_image(_settings(name, state_dir, verbose), archive,
+                                            console)
+
+
 @cluster.command()
 @click.option("--force", is_flag=True, help="Rebuild even if the cache is valid.")
 @click.option("--component", "components", multiple=True,

@@ -100,3 +100,8 @@ class ClusterProvider(Protocol):
     def restart_kubelet(self, settings: ClusterSettings, node: str, console: Console) -> None:
         """Restart ``node``'s kubelet, leaving its pods running; return once it is healthy."""
         ...
+
+    def load_image(self, settings: ClusterSettings, archive: Path, console: Console) -> None:
+        """Make the image(s) in ``archive`` (an OCI layout or `docker save` tar) available to
+        every node's container runtime, so pods run them without a registry."""
+        ...

@@ -126,6 +126,11 @@ class KindProvider:
                                  (done.stderr or done.stdout).strip())
         console.print(f"kubelet of {node} restarted")
 
+    def load_image(self, settings: ClusterSettings, archive: Path, console: Console) -> None:
+        self._kind(["load", "image-archive", str(archive), "--name", settings.name],
+                   f"load {archive}")
+        console.print(f"loaded {archive.name} into kind cluster {settings.name}")
+
     def logs(self, settings: ClusterSettings, component: str | None = None) -> dict[str, Path]:
         target = settings.run_dir / "kind-logs"
         self._kind(["export", "logs", str(target), "--name", settings.name], "export logs")

@@ -18,6 +18,7 @@ from rich.console import Console
 
 from fakehw.cluster.errors import ClusterNotFoundError
 from fakehw.cluster.local.layout import ClusterLayout
+from fakehw.cluster.local.loads import load_image
 from fakehw.cluster.local.node_actions import NodeCreation
 from fakehw.cluster.local.plan import creation_steps
 from fakehw.cluster.local.processes import is_running
@@ -128,6 +129,13 @@ class LocalProvider:
         with cluster_lock(settings):
             seconds = restart_kubelet(self._state(settings), node)
         console.print(f"kubelet of {node} restarted; healthy again after {seconds:.1f}s")
+
+    def load_image(self, settings: ClusterSettings, archive: Path, console: Console) -> None:
+        state = self._state(settings)
+        with cluster_lock(settings):
+            images = load_image(state, archive)
+        console.print(f"loaded {', '.join(images) or archive.name} into "
+                      f"{len(state.nodes)} node(s) of {settings.name}")
 
     def _state(self, settings: ClusterSettings) -> ClusterState:
         state = ClusterState.load(ClusterLayout(settings).state_file)
