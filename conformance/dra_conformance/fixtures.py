@@ -140,6 +140,24 @@ def dra_restart_kubelet(dra_book: Book) -> Callable[[str], None]:
     return restart
 
 
+@pytest.fixture
+def dra_update(dra_profile: DriverProfile) -> Callable[[str], None]:
+    """Rolls the plugin of the node it is given to a new instance (the profile's
+    updateCommand, "{node}" replaced by the node's name)."""
+    template = dra_profile.deployment.update_command
+    if not template:
+        pytest.skip("needs a way to roll the driver's plugin to a new instance: set "
+                    "spec.deployment.updateCommand, e.g. a `kubectl rollout restart` of its "
+                    "DaemonSet followed by `kubectl rollout status`")
+    from dra_conformance import driver_control  # noqa: PLC0415
+
+    def update(node: str) -> None:
+        command = [part.replace("{node}", node) for part in template]
+        driver_control.run(command, f"rolling the plugin of {node} to a new instance",
+                           dra_profile.deployment.ready_timeout_seconds)
+    return update
+
+
 @pytest.fixture(scope="session")
 def dra_companion_class(dra_book: Book) -> str:
     """A DeviceClass of another DRA driver on the node under test (--dra-companion-class)."""

@@ -3,9 +3,12 @@ the requirement each breakage violates."""
 
 from __future__ import annotations
 
+import socket
+
 import pytest
 from dra_conformance.tools.proxy import DriverProxy, Faults
 
+from tests.conformance import harness_plugin
 from tests.conformance.conftest import run_suite
 from tests.conformance.harness import DRIVER, Harness
 
@@ -77,3 +80,21 @@ def test_a_node_wide_cdi_device_is_not_the_claims(pytester: pytest.Pytester,
         proxy.stop()
     assert run.verdicts()["DRA-UNPREP-003"] == "passed", run.evidence("DRA-UNPREP-003")
     assert any(NodeWideCdiDevice.ID in line for line in run.evidence("DRA-UNPREP-003"))
+
+
+def test_an_instance_that_leaves_its_sockets_behind_is_named(pytester: pytest.Pytester,
+                                                             reference: Harness) -> None:
+    """A driver killed instead of stopped, or one that never cleans up: its old
+    registration socket stays, bound by nobody (DRA-REG-006)."""
+    def restart_leaving_the_socket() -> None:
+        old = reference.settings().registration_socket
+        reference.restart()
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as dead:
+            dead.bind(str(old))  # a socket file nobody serves, where the old one was
+
+    harness_plugin.CURRENT[:] = [reference, restart_leaving_the_socket]
+    quick = reference.profile_yaml(extra="  deployment: {readyTimeoutSeconds: 3}")
+    run = run_suite(pytester, reference, "-k", "stopped_instance", profile=quick)
+    assert run.verdicts()["DRA-REG-006"] == "failed", run.verdicts()
+    assert any("behind" in line for line in run.evidence("DRA-REG-006")), run.evidence(
+        "DRA-REG-006")

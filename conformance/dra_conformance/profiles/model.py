@@ -27,6 +27,9 @@ class Deployment:
     command: tuple[str, ...] = ()
     undeploy_command: tuple[str, ...] = ()
     restart_command: tuple[str, ...] = ()  # restarts the driver on the node under test
+    # rolls the plugin of node "{node}" to a new instance, as a new version would be rolled
+    # out (the old one serving until the new one is up); returns once the new one serves
+    update_command: tuple[str, ...] = ()
     ready_timeout_seconds: float = 120.0
 
 

@@ -14,6 +14,7 @@
         command: [make, deploy]
         undeployCommand: [make, undeploy]
         restartCommand: [kubectl, rollout, restart, ds/gpu-driver]
+        updateCommand: [make, roll, "NODE={node}"]   # rolling update of one node's plugin
         readyTimeoutSeconds: 120
       sockets: {registration: /var/lib/kubelet/plugins_registry/x-reg.sock,
                 plugin: /var/lib/kubelet/plugins/x/dra.sock}
@@ -72,7 +73,7 @@ def parse(doc: object, source: str, base: Path | None = None) -> DriverProfile:
         nodes=spec.strings("nodes", "[worker-1]"),
         deployment=_deployment(spec.nested("deployment", (
             "mode", "manifests", "command", "undeployCommand", "restartCommand",
-            "readyTimeoutSeconds")), base),
+            "updateCommand", "readyTimeoutSeconds")), base),
         sockets=_sockets(spec.nested("sockets", ("registration", "plugin"))),
         cdi_spec_dirs=_cdi_dirs(spec.nested("cdi", ("specDirs",))),
         injection=_injection(spec.nested("injection", (
@@ -124,6 +125,7 @@ def _deployment(fields: Fields, base: Path | None) -> Deployment:
         undeploy_command=fields.strings("undeployCommand", "[make, undeploy]"),
         restart_command=fields.strings("restartCommand",
                                        "[kubectl, rollout, restart, ds/driver]"),
+        update_command=fields.strings("updateCommand", '[make, roll, "NODE={node}"]'),
         ready_timeout_seconds=fields.number("readyTimeoutSeconds", 120, 1, 3600))
 
 

@@ -1,10 +1,13 @@
-"""A kubelet restart: the driver is registered again, and its running pods are left alone.
+"""Disruptions of a node's DRA stack that must not disturb the pods on it: a kubelet restart,
+and a rolling update of the driver's plugin.
 
-A pod holding a device of the profile's first DeviceClass runs on the node under test when
-that node's kubelet is restarted (--dra-kubelet-restart-command). Afterwards the pod must
-still run in the same container, never restarted, with the same allocation; and a new pod
-claiming a device on that node must run and pass the injection check, which it can only do
-once the new kubelet has found the driver's registration socket and prepared through it.
+A pod holding a device of the profile's first DeviceClass runs on the node under test while
+the disruption happens. Afterwards the pod must still run in the same container, never
+restarted, with the same allocation; a new pod claiming a device on that node must run and
+pass the injection check (it can only once the kubelet has found the driver's registration
+socket and prepared through it); and deleting the first pod must unprepare its claim (the
+kubelet removes a pod only once that succeeded), although the instance that prepared it may
+be gone.
 """
 
 from __future__ import annotations
@@ -20,54 +23,82 @@ from dra_conformance.profiles.model import DriverProfile
 
 pytestmark = pytest.mark.cluster
 TIMEOUT = 180.0
+Evidence = Callable[[str], None]
 
 
 @pytest.mark.requirement("DRA-REG-005")
 def test_a_kubelet_restart_keeps_the_driver_registered_and_its_pods_running(
         dra_workloads: Workloads, dra_profile: DriverProfile, dra_node: str | None,
-        dra_restart_kubelet: Callable[[str], None], dra_evidence: Callable[[str], None]) -> None:
-    if not dra_profile.device_classes or dra_node is None:
+        dra_restart_kubelet: Callable[[str], None], dra_evidence: Evidence) -> None:
+    node = _node_under_test(dra_profile, dra_node)
+    _through(dra_workloads, dra_profile, node, f"kubelet of {node} restarted",
+             disrupt=lambda: dra_restart_kubelet(node), evidence=dra_evidence)
+
+
+@pytest.mark.requirement("DRA-UPD-001")
+def test_a_rolling_update_of_the_plugin_keeps_claims_served(
+        dra_workloads: Workloads, dra_profile: DriverProfile, dra_node: str | None,
+        dra_update: Callable[[str], None], dra_evidence: Evidence) -> None:
+    node = _node_under_test(dra_profile, dra_node)
+    _through(dra_workloads, dra_profile, node, f"plugin of {node} rolled to a new instance",
+             disrupt=lambda: dra_update(node), evidence=dra_evidence)
+
+
+def _node_under_test(profile: DriverProfile, node: str | None) -> str:
+    if not profile.device_classes or node is None:
         pytest.skip("needs a DeviceClass (spec.deviceClasses) and a node (--dra-node)")
+    return node
+
+
+def _through(workloads: Workloads, profile: DriverProfile, node: str, what: str, *,
+             disrupt: Callable[[], None], evidence: Evidence) -> None:
     spec = {"devices": {"requests": [{"name": "dev", "exactly": {
-        "deviceClassName": dra_profile.device_classes[0]}}]}}
-    image = dra_profile.injection.image
-    held = dra_workloads.claim(spec)
-    holder = dra_workloads.pod(held, ["sleep", "3600"], image, node=dra_node)
+        "deviceClassName": profile.device_classes[0]}}]}}
+    image = profile.injection.image
+    held = workloads.claim(spec)
+    holder = workloads.pod(held, ["sleep", "3600"], image, node=node)
     pods, claims = [holder], [held]
     try:
-        state = dra_workloads.wait(holder, lambda s: s.phase == "Running" or bool(s.refused),
-                                   TIMEOUT)
+        state = workloads.wait(holder, lambda s: s.phase == "Running" or bool(s.refused),
+                               TIMEOUT)
         assert state.phase == "Running", f"the first pod is {state.phase}: {state.refused}"
-        before, allocated = dra_workloads.containers(holder), dra_workloads.allocation(held)
+        before, allocated = workloads.containers(holder), workloads.allocation(held)
         started = time.monotonic()
-        dra_restart_kubelet(dra_node)
-        restarted = time.monotonic() - started
-        fresh = dra_workloads.claim(spec)
-        checker = dra_workloads.pod(fresh, check_command(dra_profile.injection), image,
-                                    node=dra_node)
+        disrupt()
+        disrupted = time.monotonic() - started
+        fresh = workloads.claim(spec)
+        checker = workloads.pod(fresh, check_command(profile.injection), image, node=node)
         pods.append(checker)
         claims.append(fresh)
-        # not "refused": until the driver is back in the new kubelet's view, the scheduler
-        # may find no device for the pod; it must find one in time
-        done = dra_workloads.wait(checker, lambda s: s.scheduled, TIMEOUT)
-        given = dra_workloads.allocation(fresh)  # before the pod ends and frees it
+        # not "refused": until the driver is back in the kubelet's view, the scheduler may
+        # find no device for the pod; it must find one in time
+        done = workloads.wait(checker, lambda s: s.scheduled, TIMEOUT)
+        given = workloads.allocation(fresh)  # before the pod ends and frees it
         if done.scheduled:
-            done = dra_workloads.wait(checker, lambda s: s.phase in ("Succeeded", "Failed"),
-                                      TIMEOUT)
+            done = workloads.wait(checker, lambda s: s.phase in ("Succeeded", "Failed"),
+                                  TIMEOUT)
         served = time.monotonic() - started
-        after = dra_workloads.containers(holder)
-        dra_evidence(f"kubelet of {dra_node} restarted in {restarted:.1f}s; pod holding "
-                     f"{_devices(allocated)}: containers {before} before, {after} after; a "
-                     f"new pod ({_devices(given)}) ended "
-                     f"{done.phase or done.refused} {served:.1f}s after the restart began")
-        assert after == before, "the running pod's containers changed across the restart"
-        assert dra_workloads.allocation(held) == allocated, "the running pod's claim changed"
+        after = workloads.containers(holder)
+        kept = workloads.allocation(held)
+        workloads.delete_pods(holder)
+        unprepared = workloads.wait_pods_gone(holder, timeout=TIMEOUT)
+        failures = [e for e in workloads.events("FailedUnprepareDynamicResources")
+                    if e.startswith(f"{holder}:")]
+        evidence(f"{what} in {disrupted:.1f}s; pod holding {_devices(allocated)}: containers "
+                 f"{before} before, {after} after; a new pod ({_devices(given)}) ended "
+                 f"{done.phase or done.refused} {served:.1f}s after it began; the first pod "
+                 f"{'was removed' if unprepared else 'was still there'} "
+                 f"{time.monotonic() - started:.1f}s after it began")
+        assert after == before, "the running pod's containers changed"
+        assert kept == allocated, "the running pod's claim changed"
         assert done.phase == "Succeeded", (
-            f"a pod claiming a device after the kubelet restart ended {done.phase or 'pending'}"
-            f" {done.refused}; events: {dra_workloads.events('FailedPrepareDynamicResources')}")
+            f"a pod claiming a device afterwards ended {done.phase or 'pending'} "
+            f"{done.refused}; events: {workloads.events('FailedPrepareDynamicResources')}")
+        assert not failures, f"the first pod's claim could not be unprepared: {failures}"
+        assert unprepared, "the first pod was not removed: its claim was never unprepared"
     finally:
-        dra_workloads.delete_pods(*pods)
-        dra_workloads.delete_claims(*claims, timeout=TIMEOUT)
+        workloads.delete_pods(*pods)
+        workloads.delete_claims(*claims, timeout=TIMEOUT)
 
 
 def _devices(results: list[dict[str, Any]]) -> list[str]:
