@@ -6,8 +6,12 @@ The project's main job, in timed steps (the code is in ``hack/conformancejob/``)
     cluster   fakehw cluster up --name conformance --hardware-profile edge-node (a cluster
               already running under that name is reused, and left running at the end)
     classes   kubectl apply -f drivers/deploy/deviceclasses.yaml
-    drivers   per node a ``python -m dra_reference kubelet-plugin`` host process over the
-              node's fakehw tree, kubelet directories and CDI directory; one camera controller
+    drivers   the driver's image, assembled from this checkout and loaded into every node
+              (``fakehw cluster load-image``); its DaemonSet (a copy per node, over the
+              node's fakehw tree, kubelet and CDI directories) and camera controller
+              Deployment from drivers/deploy, as in conformancejob/pods.py. With
+              ``--driver-deploy processes``: host processes instead, one per node
+
     slices    wait until every node's pool and every camera's pool is published
     certify   ``python -m dra_conformance certify --tier all`` with a copy of
               conformance/examples/reference-driver.yaml that says where this run put things
@@ -29,6 +33,7 @@ from typing import Any
 
 import click
 from conformancejob.settings import (
+    DEPLOYS,
     DEVICE_CLASSES,
     HYPOTHESIS_PROFILES,
     PROFILE,
@@ -58,6 +63,9 @@ def main() -> None:
 @click.option("--controller-manager-port", type=int, default=10257)
 @click.option("--scheduler-port", type=int, default=10259)
 @click.option("--pod-subnet", default="10.244.0.0/16")
+@click.option("--driver-deploy", type=click.Choice(DEPLOYS), default="pods",
+              help="the driver as DaemonSet pods (its image built and loaded here) or as "
+                   "host processes")
 @click.option("--camera-port", type=int, default=None,
               help="move the profile's cameras to this port (+1, ...) [default: as profiled]")
 @click.option("--driver-profile", type=click.Path(exists=True, dir_okay=False, path_type=Path),
@@ -76,13 +84,14 @@ def run(pytest_args: tuple[str, ...], **options: Any) -> None:
 
     Arguments after `--` go to pytest, e.g. `-- -k slices`."""
     from conformancejob.job import Job, JobError, console_echo, execute  # noqa: PLC0415
+    from conformancejob.pods import PodError  # noqa: PLC0415
     from conformancejob.supervisor import DriverError  # noqa: PLC0415
 
     options["results"] = options["results"].resolve()
     try:
         settings = JobSettings(**options, pytest_args=pytest_args)
         sys.exit(execute(Job(settings, console_echo())))
-    except (JobSettingsError, JobError, DriverError) as exc:
+    except (JobSettingsError, JobError, DriverError, PodError) as exc:
         raise click.ClickException(str(exc)) from exc
 
 
@@ -100,6 +109,31 @@ def restart_driver(registry: Path, node: str, timeout: float) -> None:
     except (DriverError, OSError, ValueError) as exc:
         raise click.ClickException(str(exc)) from exc
     click.echo(f"restarted the driver of {node}: pid {old} -> {new}")
+
+
+@main.command("restart-pod")
+@click.option("--kubectl", required=True)
+@click.option("--kubeconfig", type=click.Path(dir_okay=False, path_type=Path), required=True)
+@click.option("--node", required=True)
+@click.option("--timeout", type=float, default=60.0)
+@click.option("--logs", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="keep the old pod's log here")
+@click.option("--rolling", is_flag=True,
+              help="a rolling update of the node's DaemonSet instead of deleting its pod")
+def restart_pod(*, kubectl: str, kubeconfig: Path, node: str, timeout: float,
+                logs: Path | None, rolling: bool) -> None:
+    """Restart NODE's kubelet plugin pod (the driver profile's restartCommand, and with
+    --rolling its updateCommand, when the driver runs as pods); return once a new pod serves
+    its registration socket and the old one is gone."""
+    from conformancejob.pods import DriverPods, PodError  # noqa: PLC0415
+
+    pods = DriverPods(kubectl, kubeconfig, logs)
+    try:
+        old, new = (pods.roll if rolling else pods.restart)(node, timeout)
+    except PodError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"{'rolled' if rolling else 'restarted'} the driver of {node}: "
+               f"pod {old} -> {new}")
 
 
 @main.command()

@@ -7,6 +7,7 @@ driver profile adds to the example's.
 
 from __future__ import annotations
 
+import importlib.metadata
 import json
 import shlex
 from collections.abc import Sequence
@@ -38,7 +39,7 @@ def kubelet_plugin(s: JobSettings, node: Node, kubeconfig: Path,
 
     The instance ID (the sockets' name suffix) is the node's index: the registration
     socket's path must fit a unix socket's 107 bytes under a deep state directory."""
-    command = [s.python, "-m", "dra_reference", "--log-level", _level(s), "kubelet-plugin",
+    command = [s.python, "-m", "dra_reference", "--log-level", log_level(s), "kubelet-plugin",
                "--driver-name", DRIVER, "--node-name", node.name,
                "--sysfs-root", str(node.hardware_root / "sys"),
                "--devfs-root", str(node.hardware_root / "dev"),
@@ -94,12 +95,12 @@ def companion_class() -> str:
 
 
 def camera_controller(s: JobSettings, kubeconfig: Path, cameras: Path) -> list[str]:
-    return [s.python, "-m", "dra_reference", "--log-level", _level(s), "controller",
+    return [s.python, "-m", "dra_reference", "--log-level", log_level(s), "controller",
             "--driver-name", DRIVER, "--cameras-config", str(cameras),
             "--kubeconfig", str(kubeconfig), "--probe-seconds", "5"]
 
 
-def _level(s: JobSettings) -> str:
+def log_level(s: JobSettings) -> str:
     return "debug" if s.verbose else "info"
 
 
@@ -107,6 +108,22 @@ def restart_driver(s: JobSettings, registry: Path, node: Node) -> list[str]:
     """The driver profile's restartCommand: this script's ``restart-driver``."""
     return [s.python, str(SCRIPT), "restart-driver", "--registry", str(registry),
             "--node", node.name]
+
+
+def restart_pod(s: JobSettings, kubectl: str, kubeconfig: Path, node: str,
+                rolling: bool = False) -> list[str]:
+    """The driver profile's restartCommand when the driver runs as pods: this script's
+    ``restart-pod`` (delete the node's plugin pod, wait for its successor to serve); with
+    ``rolling``, its updateCommand (a rolling update of the node's DaemonSet; the suite
+    names the node as "{node}")."""
+    return [s.python, str(SCRIPT), "restart-pod", "--kubectl", kubectl, "--kubeconfig",
+            str(kubeconfig), "--node", node, "--logs", str(s.work),
+            *(["--rolling"] if rolling else [])]
+
+
+def driver_version() -> str:
+    """The version the driver reports: its distribution's."""
+    return importlib.metadata.version("fakehw")
 
 
 def restart_kubelet(s: JobSettings) -> str:
@@ -149,8 +166,8 @@ def with_camera_port(profile_text: str, port: int) -> str:
     return str(yaml.safe_dump(document, sort_keys=False))
 
 
-def run_profile(example: dict[str, Any], nodes: Sequence[Node],
-                restart: Sequence[str]) -> dict[str, Any]:
+def run_profile(example: dict[str, Any], nodes: Sequence[Node], restart: Sequence[str],
+                update: Sequence[str] = ()) -> dict[str, Any]:
     """The driver profile of this run: the example's, plus the nodes, the CDI directories
     the first node's runtime reads, and how to restart that node's driver (the socket tier
     plays its kubelet)."""
@@ -160,6 +177,8 @@ def run_profile(example: dict[str, Any], nodes: Sequence[Node],
     spec["cdi"] = {"specDirs": ["/etc/cdi", "/var/run/cdi", str(nodes[0].cdi_dir)]}
     deployment = spec.setdefault("deployment", {"mode": "deployed"})
     deployment["restartCommand"] = list(restart)
+    if update:
+        deployment["updateCommand"] = list(update)
     deployment.setdefault("readyTimeoutSeconds", RESTART_TIMEOUT)
     return profile
 

@@ -23,7 +23,7 @@ from typing import Any
 
 import yaml
 
-from . import commands
+from . import commands, pods
 from .settings import ACCESS, DRIVER, REPO, JobSettings, Node, nodes_from_status, registry_of
 from .supervisor import Supervised, Supervisor, stop_recorded
 
@@ -48,6 +48,9 @@ class Job:
         self.companion = ""  # upstream's DRA test driver binary
         self.nodes: list[Node] = []
         self.cameras: list[dict[str, Any]] = []
+        self.camera_control: Path | None = None  # the folder of the cameras' control socket
+        self.pods: pods.DriverPods | None = None  # the driver, when it runs as pods
+        self.workloads: list[dict[str, Any]] = []
         self.timings: dict[str, float] = {}
 
     def run(self, command: Sequence[str], **kwargs: Any) -> subprocess.CompletedProcess[str]:
@@ -111,16 +114,12 @@ class Job:
                 raise JobError(f"applying {manifest}: {done.stderr.strip()}")
 
     def start_drivers(self) -> None:
-        """Each driver acting as its own service account (drivers/deploy/rbac.yaml)."""
+        """The reference driver, as pods or as host processes, and the companion driver."""
         cameras = self._cameras_config()
-        admin = self.kubeconfig.read_text()
-        for node in self.nodes:
-            kubeconfig = self._kubeconfig(f"kubeconfig-plugin-{node.index}", commands.acting_as(
-                admin, commands.PLUGIN_ACCOUNT, node.name))
-            self.supervisor.add(Supervised(
-                f"kubelet plugin of {node.name}",
-                commands.kubelet_plugin(self.s, node, kubeconfig, cameras),
-                self.s.work / f"kubelet-plugin-{node.index}.log", node=node.name))
+        if self.s.driver_deploy == "pods":
+            self._deploy_pods(cameras)
+        else:
+            self._start_processes(cameras)
         if self.s.companion:
             first = self.nodes[0]
             socket = commands.companion_socket(first)
@@ -134,6 +133,36 @@ class Job:
                 f"companion driver {commands.COMPANION_DRIVER} on {first.name}",
                 commands.companion_driver(self.companion, first, self.kubeconfig),
                 self.s.work / "companion-driver.log"))
+
+    def _deploy_pods(self, cameras: Path | None) -> None:
+        """The driver's image built and loaded into every node; its DaemonSet (a copy per
+        node) and camera controller applied, running as their service accounts."""
+        archive = self.s.work / "dra-reference.tar"
+        image = pods.build_image(archive, commands.driver_version())
+        self.echo(f"  image {image}: {archive.stat().st_size / 2**20:.0f} MiB")
+        done = self.run(self.s.fakehw("cluster", "load-image", "--name", self.s.name,
+                                      str(archive)), capture_output=True)
+        archive.unlink()
+        if done.returncode != 0:
+            raise JobError(f"loading {image} into the nodes failed: {done.stderr.strip()}")
+        settings = pods.PodSettings(image, self.kubeconfig, cameras, self.camera_control,
+                                    commands.log_level(self.s))
+        self.workloads = [*pods.plugin_daemonsets(self.nodes, settings),
+                          *([pods.camera_controller(settings)] if cameras else [])]
+        self.pods = pods.DriverPods(self.kubectl, self.kubeconfig)
+        self.pods.apply(self.workloads)
+
+    def _start_processes(self, cameras: Path | None) -> None:
+        """Each driver a host process acting as its own service account
+        (drivers/deploy/rbac.yaml), kept running by the supervisor."""
+        admin = self.kubeconfig.read_text()
+        for node in self.nodes:
+            kubeconfig = self._kubeconfig(f"kubeconfig-plugin-{node.index}", commands.acting_as(
+                admin, commands.PLUGIN_ACCOUNT, node.name))
+            self.supervisor.add(Supervised(
+                f"kubelet plugin of {node.name}",
+                commands.kubelet_plugin(self.s, node, kubeconfig, cameras),
+                self.s.work / f"kubelet-plugin-{node.index}.log", node=node.name))
         if cameras is not None:
             kubeconfig = self._kubeconfig("kubeconfig-camera-controller", commands.acting_as(
                 admin, commands.CONTROLLER_ACCOUNT))
@@ -156,6 +185,7 @@ class Job:
             if self.cameras:
                 path = self.s.work / "cameras.yaml"
                 path.write_text(commands.cameras_file(self.cameras, state / "cameras.sock"))
+                self.camera_control = state
                 return path
         return None
 
@@ -175,14 +205,21 @@ class Job:
                 return
             if time.monotonic() > deadline:
                 logs = "\n".join(f"--- {d.label}:\n{d.tail(10)}" for d in self.supervisor.drivers)
+                logs += f"\n{self.pods.problems()}" if self.pods is not None else ""
                 raise JobError(f"after {SLICES_TIMEOUT:.0f}s these pools are still missing: "
                                f"{sorted(missing)}\n{logs}")
             time.sleep(1)
 
     def certify(self) -> int:
         example = yaml.safe_load(self.s.driver_profile.read_text())
-        restart = commands.restart_driver(self.s, self.supervisor.registry, self.nodes[0])
-        profile = commands.run_profile(example, self.nodes, restart)
+        first, update = self.nodes[0], []
+        if self.pods is not None:
+            restart = commands.restart_pod(self.s, self.kubectl, self.kubeconfig, first.name)
+            update = commands.restart_pod(self.s, self.kubectl, self.kubeconfig, "{node}",
+                                          rolling=True)
+        else:
+            restart = commands.restart_driver(self.s, self.supervisor.registry, first)
+        profile = commands.run_profile(example, self.nodes, restart, update)
         path = self.s.results / "driver-profile.yaml"
         path.write_text(f"# {self.s.driver_profile}, completed for this run by "
                         f"hack/conformance.py\n" + yaml.safe_dump(profile, sort_keys=False))
@@ -191,9 +228,13 @@ class Job:
         return run_group(command)
 
     def cleanup(self) -> None:
+        if self.pods is not None:
+            self.pods.save_logs(self.s.work)
         if self.s.keep:
             return
         self.supervisor.stop()
+        if self.pods is not None and not self.started_cluster:
+            self.pods.delete(self.workloads)
         if self.started_cluster:
             self.run(self.s.fakehw("cluster", "down", "--name", self.s.name))
             return

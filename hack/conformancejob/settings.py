@@ -20,6 +20,7 @@ ACCESS = (REPO / "drivers/deploy/rbac.yaml", REPO / "drivers/deploy/admission.ya
 RESULTS = REPO / "results/conformance"
 SCRIPT = REPO / "hack/conformance.py"
 TIERS = ("all", "socket", "cluster")
+DEPLOYS = ("pods", "processes")  # the driver as DaemonSet pods, or as host processes
 HYPOTHESIS_PROFILES = ("ci", "thorough", "dev")
 
 
@@ -34,6 +35,7 @@ class JobSettings:
     hardware_profile: str = "edge-node"
     node_profiles: tuple[str, ...] = ()  # "I=PROFILE": node I's own; beyond --nodes: ignored
     companion: bool = True  # upstream's DRA test driver beside ours on node 0
+    driver_deploy: str = "pods"
     apiserver_port: int = 6443
     etcd_port: int = 2379
     kubelet_port: int = 10250
@@ -67,6 +69,9 @@ class JobSettings:
             if not sep or not index.isdigit() or not profile:
                 raise JobSettingsError(f"--node-profile {entry}: give INDEX=PROFILE, e.g. "
                                        "1=gpu-sriov-8")
+        if self.driver_deploy not in DEPLOYS:
+            raise JobSettingsError(f"--driver-deploy {self.driver_deploy}: use one of "
+                                   f"{', '.join(DEPLOYS)}")
         if self.tier not in TIERS:
             raise JobSettingsError(f"--tier {self.tier}: use one of {', '.join(TIERS)}")
         if self.hypothesis_profile not in HYPOTHESIS_PROFILES:
