@@ -6,7 +6,8 @@ saves a frame from the camera with the claim's credentials.
               of its own (8443, 4379, 12250, 12257, 12259; pods in 10.247.0.0/16; the camera
               on 10554), so it runs beside the other local clusters
     drivers   DeviceClasses, the reference driver's kubelet plugin and camera controller as
-              host processes, until their pools are published (the conformance job's steps)
+              pods of an image built here (``--driver-deploy processes``: host processes),
+              until their pools are published (the conformance job's steps)
     pod       one ResourceClaim for a camera and a GPU; the pod prints its FAKEHW_* variables
               and /dev/dri, then waits
     frame     ffmpeg grabs one frame over RTSP with the URL and credentials the pod saw:
@@ -54,7 +55,8 @@ from conformancejob.job import (
     signals_ignored,
     timed,
 )
-from conformancejob.settings import REPO, JobSettings, JobSettingsError
+from conformancejob.pods import PodError
+from conformancejob.settings import DEPLOYS, REPO, JobSettings, JobSettingsError
 from conformancejob.supervisor import DriverError
 
 
@@ -234,6 +236,8 @@ def show_summary(demo: Demo) -> None:
 @click.option("--scheduler-port", type=int, default=12259)
 @click.option("--pod-subnet", default="10.247.0.0/16")
 @click.option("--camera-port", type=int, default=10554, help="the edge node's camera")
+@click.option("--driver-deploy", type=click.Choice(DEPLOYS), default="pods",
+              help="the driver as pods of an image built here, or as host processes")
 @click.option("--results", type=click.Path(file_okay=False, path_type=Path),
               default=REPO / "results/demo")
 @click.option("--keep", is_flag=True, help="leave the cluster and the drivers running")
@@ -246,7 +250,7 @@ def main(**options: Any) -> None:
         settings = JobSettings(**options, nodes=1, hardware_profile="edge-node",
                                companion=False)
         sys.exit(execute(Demo(Job(settings, console_echo())), show_summary))
-    except (JobSettingsError, JobError, DriverError, DemoError) as exc:
+    except (JobSettingsError, JobError, DriverError, DemoError, PodError) as exc:
         raise click.ClickException(str(exc)) from exc
 
 
