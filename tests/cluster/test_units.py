@@ -362,8 +362,9 @@ def test_teardown_stops_kubelets_first_and_keeps_logs_last(tmp_path: Path) -> No
     state = ClusterState(tmp_path / "state.json", "x")
     titles = [s.title for s in teardown_steps(state, tmp_path)]
     assert titles[0] == "stop kubelets"
-    assert titles.index("stop containerd and the control plane") < titles.index(
-        f"unmount everything under {tmp_path}")
+    unmount = titles.index(f"unmount everything under {tmp_path} and the kubelet roots")
+    assert titles.index("stop containerd and the control plane") < unmount
+    assert unmount < titles.index("remove shim socket and kubelet directories")
     assert titles[-1].endswith("(logs/ is kept)")
 
 
