@@ -123,7 +123,7 @@ def _interpreter(version: str) -> Iterator[Entry]:
 
 
 def _keeps(relative: Path) -> bool:
-    if set(relative.parts[:-1]) & STDLIB_SKIPPED or relative.parts[0] in STDLIB_SKIPPED:
+    if set(relative.parts[:-1]) & STDLIB_SKIPPED:
         return False
     if relative.parts[0].startswith("config-") or relative.name.startswith("_tkinter"):
         return False

@@ -41,9 +41,10 @@ def archive_images(archive: Path) -> list[str]:
 def _names(index: str, document: Any) -> list[str]:
     if index == "manifest.json":  # docker save: [{"RepoTags": [...], ...}]
         return [tag for image in document for tag in image.get("RepoTags") or ()]
-    return [m.get("annotations", {}).get("io.containerd.image.name") or
-            m.get("annotations", {}).get("org.opencontainers.image.ref.name", "")
-            for m in document.get("manifests", ())]
+    names = [m.get("annotations", {}).get("io.containerd.image.name") or
+             m.get("annotations", {}).get("org.opencontainers.image.ref.name", "")
+             for m in document.get("manifests", ())]
+    return [name for name in names if name]  # an unnamed image is imported by digest
 
 
 def load_image(state: ClusterState, archive: Path) -> list[str]:
