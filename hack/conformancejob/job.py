@@ -51,6 +51,7 @@ class Job:
         self.camera_control: Path | None = None  # the folder of the cameras' control socket
         self.pods: pods.DriverPods | None = None  # the driver, when it runs as pods
         self.workloads: list[dict[str, Any]] = []
+        self.pod_restarts: dict[str, int] = {}  # pod -> restarts after exiting on its own
         self.timings: dict[str, float] = {}
 
     def run(self, command: Sequence[str], **kwargs: Any) -> subprocess.CompletedProcess[str]:
@@ -229,7 +230,7 @@ class Job:
 
     def cleanup(self) -> None:
         if self.pods is not None:
-            self.pods.save_logs(self.s.work)
+            self.pod_restarts = self.pods.save_logs(self.s.work)
         if self.s.keep:
             return
         self.supervisor.stop()
@@ -324,6 +325,10 @@ def summary(job: Job, status: int | None, ended: str = "a step failed") -> None:
         if driver.starts > 1:
             job.echo(f"{driver.label}: restarted {driver.requested_restarts} time(s) by the "
                      f"suite, {driver.crashes} time(s) after exiting on its own")
+    for pod, restarts in job.pod_restarts.items():
+        if restarts:
+            job.echo(f"pod {pod}: its container restarted {restarts} time(s) after exiting "
+                     f"on its own (the last one's log: drivers/{pod}.previous.log)")
     try:
         report = json.loads((job.s.results / "report.json").read_text())
     except (OSError, ValueError):

@@ -248,17 +248,22 @@ class DriverPods:
             lines.append(self.run("logs", "-n", NAMESPACE, name, "--tail=15").stdout.rstrip())
         return "\n".join(lines) or f"no pods in namespace {NAMESPACE}"
 
-    def save_logs(self, folder: Path) -> None:
-        """Each pod's log (and its previous container's, after a crash) into ``folder``."""
+    def save_logs(self, folder: Path) -> dict[str, int]:
+        """Each pod's log (and its previous container's, after a crash) into ``folder``;
+        returns how often each pod's container was restarted after exiting on its own."""
         folder.mkdir(parents=True, exist_ok=True)
         (folder / "pods.txt").write_text(
             self.run("get", "pods", "-n", NAMESPACE, "-o", "wide").stdout)
+        restarts = {}
         for pod in self.pods():
             name = pod["metadata"]["name"]
+            statuses = pod.get("status", {}).get("containerStatuses") or ()
+            restarts[name] = sum(int(s.get("restartCount", 0)) for s in statuses)
             (folder / f"{name}.log").write_text(self.run("logs", "-n", NAMESPACE, name).stdout)
             previous = self.run("logs", "-n", NAMESPACE, name, "--previous")
             if previous.returncode == 0 and previous.stdout:
                 (folder / f"{name}.previous.log").write_text(previous.stdout)
+        return restarts
 
     def delete(self, documents: Sequence[dict[str, Any]], timeout: float = 60.0) -> None:
         """Delete the workloads and wait until their pods are gone (each plugin removes its

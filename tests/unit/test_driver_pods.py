@@ -127,3 +127,17 @@ def test_a_restarted_pod_s_sockets_carry_its_uid_or_the_uid_s_digest() -> None:
     assert full == uid
     assert len(short) == 8
     assert short != pods.socket_suffixes(uid.replace("9", "8"))[1]
+
+
+def test_the_summary_names_pods_that_restarted_on_their_own(tmp_path: Path) -> None:
+    from hack.conformancejob.job import Job, summary  # noqa: PLC0415
+    from hack.conformancejob.settings import JobSettings  # noqa: PLC0415
+
+    lines: list[str] = []
+    job = Job(JobSettings(results=tmp_path), lines.append)
+    job.pod_restarts = {"kubelet-plugin-0-abcde": 2, "kubelet-plugin-1-fghij": 0}
+    summary(job, 0)
+    named = [line for line in lines if line.startswith("pod ")]
+    assert named == ["pod kubelet-plugin-0-abcde: its container restarted 2 time(s) after "
+                     "exiting on its own (the last one's log: "
+                     "drivers/kubelet-plugin-0-abcde.previous.log)"]
