@@ -139,7 +139,7 @@ class Job:
         """The driver's image built and loaded into every node; its DaemonSet (a copy per
         node) and camera controller applied, running as their service accounts."""
         archive = self.s.work / "dra-reference.tar"
-        image = pods.build_image(archive, commands.driver_version())
+        image, digest = pods.build_image(archive, commands.driver_version())
         self.echo(f"  image {image}: {archive.stat().st_size / 2**20:.0f} MiB")
         done = self.run(self.s.fakehw("cluster", "load-image", "--name", self.s.name,
                                       str(archive)), capture_output=True)
@@ -147,7 +147,7 @@ class Job:
         if done.returncode != 0:
             raise JobError(f"loading {image} into the nodes failed: {done.stderr.strip()}")
         settings = pods.PodSettings(image, self.kubeconfig, cameras, self.camera_control,
-                                    commands.log_level(self.s))
+                                    commands.log_level(self.s), digest)
         self.workloads = [*pods.plugin_daemonsets(self.nodes, settings),
                           *([pods.camera_controller(settings)] if cameras else [])]
         self.pods = pods.DriverPods(self.kubectl, self.kubeconfig)

@@ -24,6 +24,7 @@ import copy
 import hashlib
 import json
 import subprocess
+import tarfile
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -44,6 +45,7 @@ NAMESPACE = "dra-reference"
 NODE_INDEX_LABEL = "fakehw.io/node-index"  # set on every local node by `fakehw cluster up`
 COMPONENT = "app.kubernetes.io/component"
 PREFIX = "DRA_REFERENCE_"
+IMAGE_ANNOTATION = "fakehw.dev/image-digest"
 
 
 @dataclass(frozen=True)
@@ -55,6 +57,9 @@ class PodSettings:
     cameras: Path | None  # the cameras file (host path), if the cluster runs cameras
     camera_control: Path | None  # the folder of the cameras' control socket
     log_level: str = "info"
+    # the image's manifest digest, annotated on the pod templates: the tag stays the same
+    # across builds, so without it a cluster kept running would go on with the old image
+    image_digest: str = ""
 
     @property
     def api_port(self) -> str:
@@ -79,8 +84,7 @@ def _plugin_daemonset(template: dict[str, Any], node: Node, s: PodSettings) -> d
     spec = daemonset["spec"]
     for labels in (spec["selector"]["matchLabels"], spec["template"]["metadata"]["labels"]):
         labels[NODE_INDEX_LABEL] = str(node.index)
-    pod = spec["template"]["spec"]
-    pod["nodeSelector"] = {NODE_INDEX_LABEL: str(node.index)}
+    spec["template"]["spec"]["nodeSelector"] = {NODE_INDEX_LABEL: str(node.index)}
     folders = {"plugins": node.plugins_dir, "registry": node.registry_dir,
                "cdi": node.cdi_dir, "hardware": node.hardware_root}
     if s.camera_control is not None:  # claims get their credentials minted there
@@ -88,7 +92,7 @@ def _plugin_daemonset(template: dict[str, Any], node: Node, s: PodSettings) -> d
     env = {"SYSFS_ROOT": node.hardware_root / "sys", "DEVFS_ROOT": node.hardware_root / "dev",
            "PLUGINS_DIR": node.plugins_dir, "REGISTRY_DIR": node.registry_dir,
            "CDI_DIR": node.cdi_dir}
-    _on_host(pod, s, "kubelet-plugin", folders, env)
+    _on_host(spec["template"], s, "kubelet-plugin", folders, env)
     return daemonset
 
 
@@ -98,15 +102,17 @@ def camera_controller(s: PodSettings) -> dict[str, Any]:
     documents = list(yaml.safe_load_all((DEPLOY / "camera-controller.yaml").read_text()))
     deployment: dict[str, Any] = copy.deepcopy(
         next(d for d in documents if d["kind"] == "Deployment"))
-    _on_host(deployment["spec"]["template"]["spec"], s, "controller", {},
-             {"PROBE_SECONDS": "5"})
+    _on_host(deployment["spec"]["template"], s, "controller", {}, {"PROBE_SECONDS": "5"})
     return deployment
 
 
-def _on_host(pod: dict[str, Any], s: PodSettings, command: str,
+def _on_host(template: dict[str, Any], s: PodSettings, command: str,
              folders: dict[str, Path], env: dict[str, Any]) -> None:
-    """The pod on the host's network, running this image, each host folder mounted at its
-    own path, the cameras file too; ``env`` (DRA_REFERENCE_ names without the prefix)."""
+    """The pod template on the host's network, running this image, each host folder mounted
+    at its own path, the cameras file too; ``env`` (DRA_REFERENCE_ names without the prefix)."""
+    if s.image_digest:
+        template["metadata"].setdefault("annotations", {})[IMAGE_ANNOTATION] = s.image_digest
+    pod = template["spec"]
     pod["hostNetwork"] = True
     pod["dnsPolicy"] = "ClusterFirstWithHostNet"
     container = pod["containers"][0]
@@ -142,11 +148,16 @@ def driver_program(version: str) -> PythonProgram:
         distributions=DRIVER_DISTRIBUTIONS, metadata=("fakehw", version))
 
 
-def build_image(archive: Path, version: str) -> str:
-    """The driver's image as an OCI archive at ``archive``; returns its name."""
+def build_image(archive: Path, version: str) -> tuple[str, str]:
+    """The driver's image as an OCI archive at ``archive``; returns its name and its
+    manifest's digest."""
     program = driver_program(version)
     write_oci_archive(python_image(program), archive)
-    return program.name
+    with tarfile.open(archive) as tar:
+        index = tar.extractfile("index.json")
+        if index is None:
+            raise PodError(f"{archive} has no index.json")
+        return program.name, str(json.load(index)["manifests"][0]["digest"])
 
 
 @dataclass(frozen=True)

@@ -31,7 +31,8 @@ def settings(tmp_path: Path) -> pods.PodSettings:
         {"name": "c", "cluster": {"server": "https://127.0.0.1:7443"}}]}))
     cameras = tmp_path / "cameras.yaml"
     cameras.write_text("cameras: []\n")
-    return pods.PodSettings("fakehw.local/dra-reference:0.1.0", kubeconfig, cameras, CONTROL)
+    return pods.PodSettings("fakehw.local/dra-reference:0.1.0", kubeconfig, cameras, CONTROL,
+                            image_digest="sha256:0123abcd")
 
 
 def container(workload: dict[str, Any]) -> dict[str, Any]:
@@ -94,6 +95,9 @@ def test_pods_use_the_loaded_image_and_reach_the_api_server_on_the_host(
         assert workload["spec"]["template"]["spec"]["hostNetwork"] is True
         assert container(workload)["image"] == settings.image
         assert container(workload)["imagePullPolicy"] == "Never"
+        # a new build rolls the pods of a cluster kept running, though the tag is the same
+        assert workload["spec"]["template"]["metadata"]["annotations"] == {
+            pods.IMAGE_ANNOTATION: "sha256:0123abcd"}
         variables = env(workload)
         assert variables["KUBERNETES_SERVICE_HOST"] == "127.0.0.1"
         assert variables["KUBERNETES_SERVICE_PORT"] == "7443"
