@@ -105,3 +105,7 @@ def test_requirements_follow_markers_and_extras() -> None:
     assert {"kubernetes", "urllib3", "pyyaml", "python-dateutil"} <= set(closure)
     assert "pytest" not in closure
     assert "hypothesis" not in closure
+    # this project's extras (driver, dev) are not asked for, so none of theirs come along
+    bare = distribution_closure(["fakehw"])
+    assert {"fakehw", "pyyaml", "click"} <= set(bare)
+    assert not {"grpcio", "kubernetes", "pytest", "mypy"} & set(bare)

@@ -84,17 +84,19 @@ def python_image(program: PythonProgram) -> ImageSpec:
 def distribution_closure(names: Iterable[str]) -> list[str]:
     """`names` and every distribution they require (markers and extras honoured), in order."""
     seen: dict[str, None] = {}
+    done: set[tuple[str, frozenset[str]]] = set()  # a distribution with extras, once each
     queue = deque((name, frozenset[str]()) for name in names)
     while queue:
         name, extras = queue.popleft()
         key = _canonical(name)
+        if (key, extras) in done:
+            continue
+        done.add((key, extras))
         try:
             distribution = importlib.metadata.distribution(name)
         except importlib.metadata.PackageNotFoundError:
             raise HostError(f"the image needs the Python distribution {name!r}, which is not "
                             f"installed for {sys.executable}; run `make setup`") from None
-        if key in seen and not extras:
-            continue
         seen[key] = None
         for text in distribution.requires or ():
             requirement = Requirement(text)
