@@ -84,6 +84,10 @@ def test_the_manifest_s_own_choices_stay(settings: pods.PodSettings) -> None:
     assert container(daemonset)["securityContext"] == {"privileged": True}
     assert daemonset["spec"]["updateStrategy"]["rollingUpdate"] == {
         "maxSurge": 1, "maxUnavailable": 0}
+    # Ready only once serving, so a rolling update never leaves the node without a plugin
+    assert container(daemonset)["startupProbe"]["exec"]["command"] == [
+        "python3", "-m", "dra_reference.probe"]
+    assert daemonset["spec"]["minReadySeconds"] == 2
     uid = next(e for e in container(daemonset)["env"]
                if e["name"] == "DRA_REFERENCE_INSTANCE_ID")
     assert uid["valueFrom"] == {"fieldRef": {"fieldPath": "metadata.uid"}}
