@@ -41,7 +41,7 @@ def test_a_rolling_update_of_the_plugin_keeps_claims_served(
         dra_update: Callable[[str], None], dra_evidence: Evidence) -> None:
     node = _node_under_test(dra_profile, dra_node)
     _through(dra_workloads, dra_profile, node, f"plugin of {node} rolled to a new instance",
-             disrupt=lambda: dra_update(node), evidence=dra_evidence)
+             disrupt=lambda: dra_update(node), evidence=dra_evidence, seamless=True)
 
 
 def _node_under_test(profile: DriverProfile, node: str | None) -> str:
@@ -51,7 +51,10 @@ def _node_under_test(profile: DriverProfile, node: str | None) -> str:
 
 
 def _through(workloads: Workloads, profile: DriverProfile, node: str, what: str, *,
-             disrupt: Callable[[], None], evidence: Evidence) -> None:
+             disrupt: Callable[[], None], evidence: Evidence, seamless: bool = False) -> None:
+    """``seamless``: the node must never be without a plugin of the driver, so the new pod
+    must be prepared at its first attempt (a rolling update starts the new instance before
+    it stops the old one); after a kubelet restart the driver may take a moment."""
     spec = {"devices": {"requests": [{"name": "dev", "exactly": {
         "deviceClassName": profile.device_classes[0]}}]}}
     image = profile.injection.image
@@ -84,16 +87,21 @@ def _through(workloads: Workloads, profile: DriverProfile, node: str, what: str,
         unprepared = workloads.wait_pods_gone(holder, timeout=TIMEOUT)
         failures = [e for e in workloads.events("FailedUnprepareDynamicResources")
                     if e.startswith(f"{holder}:")]
+        refusals = [e for e in workloads.events("FailedPrepareDynamicResources")
+                    if e.startswith(f"{checker}:")]
         evidence(f"{what} in {disrupted:.1f}s; pod holding {_devices(allocated)}: containers "
                  f"{before} before, {after} after; a new pod ({_devices(given)}) ended "
                  f"{done.phase or done.refused} {served:.1f}s after it began; the first pod "
                  f"{'was removed' if unprepared else 'was still there'} "
-                 f"{time.monotonic() - started:.1f}s after it began")
+                 f"{time.monotonic() - started:.1f}s after it began; prepare failures of the "
+                 f"new pod: {refusals or 'none'}")
         assert after == before, "the running pod's containers changed"
         assert kept == allocated, "the running pod's claim changed"
         assert done.phase == "Succeeded", (
             f"a pod claiming a device afterwards ended {done.phase or 'pending'} "
             f"{done.refused}; events: {workloads.events('FailedPrepareDynamicResources')}")
+        assert not (seamless and refusals), (
+            f"the node was left without a plugin of the driver: {refusals}")
         assert not failures, f"the first pod's claim could not be unprepared: {failures}"
         assert unprepared, "the first pod was not removed: its claim was never unprepared"
     finally:
