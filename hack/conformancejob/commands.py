@@ -37,8 +37,8 @@ def kubelet_plugin(s: JobSettings, node: Node, kubeconfig: Path,
                    cameras: Path | None) -> list[str]:
     """The node's driver: the node's tree as /sys and /dev, its kubelet and CDI directories.
 
-    The instance ID (the sockets' name suffix) is the node's index: the registration
-    socket's path must fit a unix socket's 107 bytes under a deep state directory."""
+    The instance ID (the sockets' name suffix) is the node's index: one host process per
+    node, restarted by the supervisor under the same name."""
     command = [s.python, "-m", "dra_reference", "--log-level", log_level(s), "kubelet-plugin",
                "--driver-name", DRIVER, "--node-name", node.name,
                "--sysfs-root", str(node.hardware_root / "sys"),

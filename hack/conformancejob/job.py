@@ -126,8 +126,9 @@ class Job:
             socket = commands.companion_socket(first)
             if len(str(socket)) > commands.UNIX_PATH_MAX:
                 raise JobError(f"the companion driver's socket {socket} is longer than "
-                               f"{commands.UNIX_PATH_MAX} bytes: use a shorter --name or "
-                               "FAKEHW_STATE_DIR")
+                               f"{commands.UNIX_PATH_MAX} bytes: the cluster keeps its "
+                               "kubelet folders deep (made by an older fakehw); recreate it "
+                               f"with `fakehw cluster down --name {self.s.name}` and run again")
             # it listens in plugins/<driver>/ but does not make the folder
             (first.plugins_dir / commands.COMPANION_DRIVER).mkdir(parents=True, exist_ok=True)
             self.supervisor.add(Supervised(

@@ -21,7 +21,6 @@ admission policy sees the node name the kubelet put in each token.
 from __future__ import annotations
 
 import copy
-import hashlib
 import json
 import subprocess
 import tarfile
@@ -33,6 +32,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import yaml
+from dra_reference.plugin.settings import short_id
 
 from fakehw.cluster.images import write_oci_archive
 from fakehw.cluster.images.python import PythonProgram, python_image
@@ -302,4 +302,4 @@ class PodError(RuntimeError):
 def socket_suffixes(uid: str) -> tuple[str, str]:
     """The names a plugin's sockets may carry: its pod UID, or the UID's short digest when
     the UID would make a path too long (drivers/dra_reference/plugin/settings.py)."""
-    return uid, hashlib.sha256(uid.encode()).hexdigest()[:8]
+    return uid, short_id(uid)

@@ -42,7 +42,7 @@ class PluginSettings:
         """The instance ID, or its digest's first 8 hex digits if the ID would not fit."""
         if max(len(bytes(path)) for path in self._sockets(self.instance_id)) <= UNIX_PATH_MAX:
             return self.instance_id
-        return hashlib.sha256(self.instance_id.encode()).hexdigest()[:SHORT_ID]
+        return short_id(self.instance_id)
 
     @property
     def registration_socket(self) -> Path:
@@ -75,3 +75,8 @@ class PluginSettings:
                 raise ConfigurationError(
                     f"socket path {socket} must be absolute and at most {UNIX_PATH_MAX} bytes "
                     "(a unix socket limit); use shorter directories or instance ID")
+
+
+def short_id(instance_id: str) -> str:
+    """What sockets are named by when ``instance_id`` would not fit: its digest's start."""
+    return hashlib.sha256(instance_id.encode()).hexdigest()[:SHORT_ID]
