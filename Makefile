@@ -5,6 +5,11 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 PYTEST := $(BIN)/pytest
+# uv installs the locked environment; it is the one thing taken by version alone.
+UV_VERSION := 0.13.10
+UV := $(BIN)/uv
+LOCK := requirements.lock
+LOWEST_VENV ?= .venv-lowest
 
 .DEFAULT_GOAL := help
 
@@ -14,11 +19,21 @@ help: ## Show this help
 setup: $(VENV)/.installed ## Install system packages and the Python environment
 	@hack/install-system-deps.sh
 
-$(VENV)/.installed: pyproject.toml
+# Exactly the hashed versions of requirements.lock (anything else in the venv is removed),
+# then this checkout, editable, built with the locked setuptools.
+$(VENV)/.installed: pyproject.toml $(LOCK)
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -e '.[dev]'
+	$(BIN)/pip install -q --disable-pip-version-check "uv==$(UV_VERSION)"
+	$(UV) pip sync -q --python $(BIN)/python --require-hashes $(LOCK)
+	$(UV) pip install -q --python $(BIN)/python --no-deps --no-build-isolation -e .
 	@touch $@
+
+lock: ## Re-resolve requirements.lock: every dependency at its newest allowed version, hashed
+	@test -x $(UV) || { $(PYTHON) -m venv $(VENV) && \
+	  $(BIN)/pip install -q --disable-pip-version-check "uv==$(UV_VERSION)"; }
+	echo 'setuptools>=77' | $(UV) pip compile -q --upgrade --universal --python-version 3.11 \
+	  --generate-hashes --extra dev --custom-compile-command "make lock" -o $(LOCK) \
+	  pyproject.toml -
 
 lint: setup ## ruff, mypy --strict and the import boundaries
 	$(BIN)/ruff check .
@@ -37,6 +52,14 @@ binaries: setup ## Build (once) or reuse Kubernetes, etcd, containerd and pause 
 
 test: setup binaries ## Every test tier: unit, real tools, sockets, the local cluster
 	FAKEHW_CLUSTER_TESTS=1 $(PYTEST) -q
+
+test-lowest: setup ## Unit and socket tests with every dependency at the lowest version pyproject.toml allows
+	rm -rf $(LOWEST_VENV)
+	$(UV) venv -q --python $(PYTHON) $(LOWEST_VENV)
+	$(UV) pip install -q --python $(LOWEST_VENV)/bin/python --resolution lowest-direct \
+	  -e '.[dev]'
+	$(LOWEST_VENV)/bin/python -m pytest -q -m "unit or socket" -p no:cacheprovider
+	rm -rf $(LOWEST_VENV)
 
 test-unit: setup ## Pure-Python tests only (seconds)
 	$(PYTEST) -q -m unit
@@ -75,7 +98,7 @@ bench: setup ## Print the hardware and camera figures
 	$(BIN)/python -m fakehw.cluster.bench
 
 clean: ## Remove the virtualenv and caches made in the checkout
-	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis
+	rm -rf $(VENV) $(LOWEST_VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis
 
-.PHONY: help setup lint protos binaries test test-unit test-tools test-socket test-cluster \
+.PHONY: help setup lock lint protos binaries test test-lowest test-unit test-tools test-socket test-cluster \
 	test-driver-e2e conformance certify-example-driver demo cluster-up cluster-down bench clean
