@@ -22,6 +22,8 @@ from fakehw.cluster import providers
 from fakehw.cluster.binaries import ensure_binaries
 from fakehw.cluster.errors import ClusterConfigError
 from fakehw.cluster.settings import (
+    DEFAULT_CNI_BIN_DIR,
+    DEFAULT_RUNC,
     ClusterSettings,
     default_state_dir,
     parse_feature_gates,
@@ -143,12 +145,20 @@ def cluster() -> None:
               help="[INDEX=]PROFILE: fakehw materializes this hardware profile for the node "
                    "(every node when no INDEX); its cameras run once per cluster; repeatable "
                    "[env FAKEHW_HARDWARE_PROFILE].")
+@click.option("--runc", type=click.Path(path_type=Path), default=DEFAULT_RUNC,
+              show_default=True, envvar="FAKEHW_RUNC",
+              help="The runc every node's containerd runs; never looked up on PATH "
+                   "[env FAKEHW_RUNC].")
+@click.option("--cni-bin-dir", type=click.Path(path_type=Path), default=DEFAULT_CNI_BIN_DIR,
+              show_default=True, envvar="FAKEHW_CNI_BIN_DIR",
+              help="Where the bridge, host-local and loopback CNI plugins are; the only "
+                   "folder containerd looks in [env FAKEHW_CNI_BIN_DIR].")
 @reports_errors
 def up(*, name: str, provider: str | None, state_dir: Path | None, verbose: bool, nodes: int,
        feature_gates: str, runtime_config: str, apiserver_port: int, etcd_port: int,
        kubelet_port: int, controller_manager_port: int, scheduler_port: int,
        pod_subnet: str, hardware_root: tuple[str, ...],
-       hardware_profile: tuple[str, ...]) -> None:
+       hardware_profile: tuple[str, ...], runc: Path, cni_bin_dir: Path) -> None:
     """Create a cluster, or report the one already running under that name."""
     console = _console()
     settings = _settings(
@@ -160,6 +170,7 @@ def up(*, name: str, provider: str | None, state_dir: Path | None, verbose: bool
         pod_subnet=pod_subnet,
         hardware_roots=_hardware_roots(hardware_root),
         hardware_profiles=_hardware_profiles(hardware_profile, nodes),
+        runc=runc, cni_bin_dir=cni_bin_dir,
     )
     status = _provider(provider, console).up(settings, console)
     click.echo(str(status.kubeconfig))

@@ -20,6 +20,11 @@ from fakehw.cluster.versions import Versions
 _NAME = re.compile(r"^[a-z0-9]([-a-z0-9]{0,30}[a-z0-9])?$")
 _GATE = re.compile(r"^[A-Z][A-Za-z0-9]*$")
 MAX_NODES = 8
+# Debian's runc and containernetworking-plugins: the container runtime's helpers a local
+# node uses unless told otherwise. Never looked up on PATH, where another engine's copies
+# (Docker's containerd 1.x shim, say) may come first.
+DEFAULT_RUNC = Path("/usr/sbin/runc")
+DEFAULT_CNI_BIN_DIR = Path("/usr/lib/cni")
 # Kinds served only by these groups (DeviceTaintRule in v1alpha3, v1beta* for older drivers).
 DRA_RUNTIME_CONFIG = {
     "resource.k8s.io/v1beta1": "true",
@@ -91,6 +96,8 @@ class ClusterSettings:
     cdi_spec_dirs: tuple[str, ...] = ("/etc/cdi", "/var/run/cdi")
     hardware_roots: Mapping[int, Path] = field(default_factory=dict)
     hardware_profiles: Mapping[int, str] = field(default_factory=dict)
+    runc: Path = DEFAULT_RUNC
+    cni_bin_dir: Path = DEFAULT_CNI_BIN_DIR
     versions: Versions = field(default_factory=Versions)
     verbose: bool = False
 

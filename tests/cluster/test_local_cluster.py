@@ -415,3 +415,35 @@ def test_down_leaves_nothing(scratch_state_dir: Path) -> None:
     assert _firewall() == firewall
     assert provider.down(settings, QUIET) is False
     assert not provider.status(settings).running
+
+
+STAND_INS = ("containerd-shim-runc-v2", "runc", "ctr", "containerd", "kubelet", "bridge",
+             "host-local", "loopback")
+
+
+def test_stand_ins_first_on_path_are_never_run(
+        scratch_state_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Another engine's shim, runc or CNI plugins first on PATH (Docker's containerd 1.x shim
+    in /usr/bin, say) must not be what the nodes run: each stand-in here fails loudly and
+    leaves a mark, and a pod still runs."""
+    stand_ins = scratch_state_dir / "stand-ins"
+    stand_ins.mkdir()
+    marks = scratch_state_dir / "ran"
+    for name in STAND_INS:
+        script = stand_ins / name
+        script.write_text(f"#!/bin/sh\necho {name} >> {marks}\n"
+                          f"echo 'stand-in {name} on PATH was run' >&2\nexit 1\n")
+        script.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{stand_ins}{os.pathsep}{os.environ['PATH']}")
+    settings = _second_cluster(scratch_state_dir, name="fhwpath")
+    provider = LocalProvider()
+    try:
+        status = provider.up(settings, QUIET)
+        assert status.kubeconfig is not None
+        kubectl = Kubectl(ensure_binaries(components={"kubernetes"})["kubectl"],
+                          status.kubeconfig)
+        kubectl.apply(pod_manifest("unaffected", "echo ran"))
+        assert wait_for_phase(kubectl, "unaffected", {"Succeeded", "Failed"}) == "Succeeded"
+    finally:
+        provider.down(settings, QUIET)
+    assert not marks.exists(), f"stand-ins were run: {marks.read_text()}"

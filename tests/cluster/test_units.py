@@ -235,7 +235,9 @@ def test_kubelet_config_suits_a_cgroup_v1_host_without_systemd(tmp_path: Path) -
 def test_containerd_config_is_an_instance_of_its_own(tmp_path: Path) -> None:
     layout = ClusterLayout(_settings(tmp_path))
     node = layout.nodes[0]
-    config = tomllib.loads(configs.containerd_config(layout, node, Path("/usr/sbin/runc")))
+    shim = Path("/cache/containerd-v2.4.2/containerd-shim-runc-v2")
+    config = tomllib.loads(configs.containerd_config(
+        layout, node, runc=Path("/usr/sbin/runc"), shim=shim))
     assert config["root"].startswith(str(node.containerd_dir))
     assert config["state"].startswith(str(node.containerd_dir))
     plugins = config["plugins"]
@@ -244,7 +246,12 @@ def test_containerd_config_is_an_instance_of_its_own(tmp_path: Path) -> None:
         "fakehw.local/pause:1.0")
     runtime = plugins["io.containerd.cri.v1.runtime"]
     assert runtime["cdi_spec_dirs"] == ["/etc/cdi", "/var/run/cdi", str(node.cdi_dir)]
-    assert runtime["containerd"]["runtimes"]["runc"]["options"]["SystemdCgroup"] is False
+    runc = runtime["containerd"]["runtimes"]["runc"]
+    assert runc["options"]["SystemdCgroup"] is False
+    # Named, never looked up on PATH (where Docker's containerd 1.x shim may come first).
+    assert runc["runtime_path"] == str(shim)
+    assert runc["options"]["BinaryName"] == "/usr/sbin/runc"
+    assert runtime["cni"]["bin_dirs"] == ["/usr/lib/cni"]
     assert runtime["cni"]["conf_dir"] == str(node.cni_conf_dir)
     assert len(plugins["io.containerd.shim.v1.manager"]["socket_dir"]) <= 42
     assert config["imports"] == []

@@ -26,7 +26,6 @@ from fakehw.cluster.local.state import ClusterState
 from fakehw.cluster.settings import ClusterSettings, format_map
 
 CNI_PLUGINS = ("bridge", "host-local", "loopback")
-CNI_DIRS = ("/usr/lib/cni", "/opt/cni/bin")
 
 
 @dataclass
@@ -50,8 +49,9 @@ class Creation:
 
     def preflight(self) -> None:
         host.require_root()
-        self.tools = host.require_tools(["runc", "ip"])
-        host.require_cni_plugins(CNI_DIRS, CNI_PLUGINS)
+        self.tools = host.require_tools(["ip"])
+        self.tools["runc"] = host.require_runc(self.settings.runc)
+        host.require_cni_plugins(self.settings.cni_bin_dir, CNI_PLUGINS)
         socket_path = self.layout.longest_socket()
         if len(str(socket_path)) > UNIX_PATH_MAX:
             raise ClusterConfigError(

@@ -115,8 +115,10 @@ CONTAINERD_DISABLED_PLUGINS = (
 )
 
 
-def containerd_config(layout: ClusterLayout, node: NodeLayout, runc: Path) -> str:
-    """containerd 2.x config (version 4 schema): an instance of its own with CRI and CDI."""
+def containerd_config(layout: ClusterLayout, node: NodeLayout, *, runc: Path, shim: Path) -> str:
+    """containerd 2.x config (version 4 schema): an instance of its own with CRI and CDI,
+    whose shim, runc and CNI plugins are named by absolute path (containerd would otherwise
+    take the first `containerd-shim-runc-v2` on PATH: Docker's 1.x one, on many hosts)."""
     base = node.containerd_dir
     cri = "plugins.'io.containerd.cri.v1.runtime'"
     runtime = f"{cri}.containerd.runtimes.runc"
@@ -145,11 +147,11 @@ def containerd_config(layout: ClusterLayout, node: NodeLayout, runc: Path) -> st
             "enable_unprivileged_icmp": False,
         },
         f"{cri}.containerd": {"default_runtime_name": "runc"},
-        runtime: {"runtime_type": "io.containerd.runc.v2"},
+        runtime: {"runtime_type": "io.containerd.runc.v2", "runtime_path": str(shim)},
         f"{runtime}.options": {"SystemdCgroup": False, "BinaryName": str(runc),
                                "Root": str(base / "state" / "runc")},
         f"{cri}.cni": {
-            "bin_dirs": ["/usr/lib/cni", "/opt/cni/bin"],
+            "bin_dirs": [str(layout.settings.cni_bin_dir)],
             "conf_dir": str(node.cni_conf_dir),
             "max_conf_num": 1,
         },

@@ -41,7 +41,7 @@ def require_root() -> None:
 
 def require_tools(tools: Iterable[str]) -> dict[str, Path]:
     """Find each tool on PATH (plus sbin directories); name the Debian package if missing."""
-    packages = {"runc": "runc", "ip": "iproute2", "mount": "mount"}
+    packages = {"ip": "iproute2", "mount": "mount"}
     search = os.pathsep.join([os.environ.get("PATH", ""), "/usr/sbin", "/sbin"])
     found: dict[str, Path] = {}
     for tool in tools:
@@ -53,13 +53,37 @@ def require_tools(tools: Iterable[str]) -> dict[str, Path]:
     return found
 
 
-def require_cni_plugins(directories: Iterable[str], plugins: Iterable[str]) -> None:
-    """The bridge and host-local CNI plugins (Debian: containernetworking-plugins)."""
-    dirs = list(directories)
-    for plugin in plugins:
-        if not any((Path(d) / plugin).is_file() for d in dirs):
-            raise HostError(f"CNI plugin {plugin!r} not found in {', '.join(dirs)}; "
-                            "`apt-get install containernetworking-plugins`")
+def require_runc(path: Path) -> Path:
+    """The runc the nodes run, as given (never a PATH look-up), and answering `--version`."""
+    fix = "`apt-get install runc`, or name another with --runc (FAKEHW_RUNC)"
+    if not path.is_absolute():
+        raise HostError(f"--runc {path}: give an absolute path; {fix}")
+    if not os.access(path, os.X_OK) or not path.is_file():
+        raise HostError(f"runc {path} is not an executable file; {fix}")
+    done = subprocess.run([str(path), "--version"], capture_output=True, text=True,
+                          check=False)
+    if done.returncode != 0 or not done.stdout.startswith("runc version"):
+        raise HostError(f"{path} --version did not answer as runc does "
+                        f"({(done.stderr or done.stdout).strip()[:200]!r}); {fix}")
+    return path
+
+
+def require_cni_plugins(directory: Path, plugins: Iterable[str]) -> None:
+    """The bridge, host-local and loopback CNI plugins, all in the one folder containerd is
+    given (Debian: containernetworking-plugins)."""
+    missing = [plugin for plugin in plugins if not (directory / plugin).is_file()]
+    if missing:
+        raise HostError(f"CNI plugins {', '.join(missing)} are not in {directory}; "
+                        "`apt-get install containernetworking-plugins`, or name the folder "
+                        "that holds them with --cni-bin-dir (FAKEHW_CNI_BIN_DIR)")
+
+
+def node_path(*directories: Path) -> str:
+    """PATH for a node's containerd and kubelet: the cluster's own binaries first, then the
+    system's folders; never the caller's PATH, whose first entries may hold another
+    engine's shim or runc. (containerd is also told its shim and runc by absolute path.)"""
+    system = ("/usr/local/sbin", "/usr/local/bin", "/usr/sbin", "/usr/bin", "/sbin", "/bin")
+    return os.pathsep.join(dict.fromkeys([*(str(d) for d in directories), *system]))
 
 
 def check_ports(ports: Mapping[str, int]) -> None:

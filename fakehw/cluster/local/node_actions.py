@@ -27,9 +27,10 @@ def _node_ready(kubectl: Kubectl, name: str) -> bool:
 class NodeCreation(Creation):
     """`Creation` plus the steps that make and wait for nodes."""
 
-    def node_environment(self, node: NodeLayout) -> dict[str, str]:
-        """The node's processes see its fake-hardware root (if any) as FAKEHW_HARDWARE_ROOT."""
-        return node_environment(node.hardware_root)
+    def node_environment(self, node: NodeLayout, binary: str) -> dict[str, str]:
+        """The node's processes see its fake-hardware root (if any) as FAKEHW_HARDWARE_ROOT,
+        and on PATH the folder of their own binary before the system's."""
+        return node_environment(node.hardware_root, self.binaries[binary].parent)
 
     def create_hardware(self, node: NodeLayout, with_cameras: bool) -> None:
         """Materialize the node's hardware profile; its cameras run once per cluster, on the
@@ -56,10 +57,12 @@ class NodeCreation(Creation):
 
     def start_containerd(self, node: NodeLayout) -> None:
         config = node.containerd_dir / "config.toml"
-        config.write_text(configs.containerd_config(self.layout, node, self.tools["runc"]))
+        config.write_text(configs.containerd_config(
+            self.layout, node, runc=self.tools["runc"],
+            shim=self.binaries["containerd-shim-runc-v2"]))
         record = self._start(f"containerd-{node.index}",
                              components.containerd(node, self.binaries, str(config)),
-                             self.node_environment(node))
+                             self.node_environment(node, "containerd"))
         wait_ready(record, lambda: self._ctr(node, ["version"], check=False) == 0, 60, "serving")
         self._require_cri(node, record)
 
@@ -98,7 +101,7 @@ class NodeCreation(Creation):
         (node.root / "kubelet-config.yaml").write_text(configs.kubelet_config(self.layout, node))
         record = self._start(f"kubelet-{node.index}",
                              components.kubelet(self.layout, node, self.binaries),
-                             self.node_environment(node))
+                             self.node_environment(node, "kubelet"))
         self.state.nodes.append({
             "name": node.name, "index": node.index, "ip": node.node_ip,
             "kubelet_dir": str(node.kubelet_dir), "containerd_socket": str(node.containerd_socket),

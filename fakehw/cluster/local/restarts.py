@@ -18,17 +18,19 @@ import yaml
 
 from fakehw.cluster.errors import ClusterConfigError, ClusterError
 from fakehw.cluster.local.health import http_ok
+from fakehw.cluster.local.host import node_path
 from fakehw.cluster.local.processes import spawn, stop, wait_ready
 from fakehw.cluster.local.state import ClusterState
 
 READY_TIMEOUT = 60.0
 
 
-def node_environment(hardware_root: Path | str | None) -> dict[str, str]:
-    """A node process's environment: this one, the sbin directories, and its fake-hardware
-    root (if any) as FAKEHW_HARDWARE_ROOT."""
+def node_environment(hardware_root: Path | str | None, *bin_dirs: Path) -> dict[str, str]:
+    """A node process's environment: this one, with a PATH of `bin_dirs` (the cluster's own
+    binaries) and the system's folders only, and its fake-hardware root (if any) as
+    FAKEHW_HARDWARE_ROOT."""
     env = dict(os.environ)
-    env["PATH"] = os.pathsep.join([env.get("PATH", ""), "/usr/sbin", "/sbin"])
+    env["PATH"] = node_path(*bin_dirs)
     if hardware_root:
         env["FAKEHW_HARDWARE_ROOT"] = str(hardware_root)
     return env
@@ -55,7 +57,8 @@ def restart_kubelet(state: ClusterState, node: str) -> float:
     log = Path(record.log)
     with log.open("a") as stream:
         stream.write(f"# restarted at {time.strftime('%Y-%m-%dT%H:%M:%S%z')}\n")
-    fresh = spawn(name, record.argv, log, node_environment(recorded.get("hardware_root")))
+    env = node_environment(recorded.get("hardware_root"), Path(record.argv[0]).parent)
+    fresh = spawn(name, record.argv, log, env)
     state.processes = [fresh if p.name == name else p for p in state.processes]
     state.save()
     url = _healthz(record.argv)
