@@ -28,6 +28,7 @@ from .settings import ACCESS, DRIVER, REPO, JobSettings, Node, nodes_from_status
 from .supervisor import Supervised, Supervisor, stop_recorded
 
 SLICES_TIMEOUT = 120.0
+STUCK_EVERY = 3  # polls of the slices (1 s apart) between looks at the driver's pods
 Echo = Callable[[str], None]
 
 
@@ -151,7 +152,7 @@ class Job:
                                     commands.log_level(self.s), digest)
         self.workloads = [*pods.plugin_daemonsets(self.nodes, settings),
                           *([pods.camera_controller(settings)] if cameras else [])]
-        self.pods = pods.DriverPods(self.kubectl, self.kubeconfig)
+        self.pods = pods.DriverPods(self.kubectl, self.kubeconfig, cluster=self.s.name)
         self.pods.apply(self.workloads)
 
     def _start_processes(self, cameras: Path | None) -> None:
@@ -197,8 +198,14 @@ class Job:
         if self.s.companion:
             wanted.add((commands.COMPANION_DRIVER, self.nodes[0].name))
         deadline = time.monotonic() + SLICES_TIMEOUT
+        polls = 0
         while True:
             self.supervisor.check_running()
+            polls += 1
+            if self.pods is not None and polls % STUCK_EVERY == 0 and (
+                    stuck := self.pods.stuck()) is not None:
+                raise JobError(f"the driver's pods do not start ({stuck}):\n"
+                               f"{self.pods.problems()}")
             done = self.run([self.kubectl, f"--kubeconfig={self.kubeconfig}", "get",
                              "resourceslices", "-o", "json"], capture_output=True)
             items = json.loads(done.stdout)["items"] if done.returncode == 0 else []

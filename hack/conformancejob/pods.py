@@ -37,6 +37,7 @@ from dra_reference.plugin.settings import short_id
 from fakehw.cluster.images import write_oci_archive
 from fakehw.cluster.images.python import PythonProgram, python_image
 
+from .diagnosis import describe, first_hopeless
 from .settings import DRIVER, REPO, Node
 from .supervisor import listening
 
@@ -167,6 +168,7 @@ class DriverPods:
     kubectl: str
     kubeconfig: Path
     logs: Path | None = None  # where a pod's log is kept before the pod is deleted
+    cluster: str = ""  # the local cluster's name, to point at its kubelets' logs
 
     def run(self, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
         return subprocess.run([self.kubectl, f"--kubeconfig={self.kubeconfig}", *args],
@@ -247,17 +249,20 @@ class DriverPods:
                        f"{name} gone, {timeout:.0f}s after {name} {what}:\n{self.problems()}")
 
     def problems(self) -> str:
-        """Every pod's phase and restarts, and the last lines of its log."""
-        lines = []
-        for pod in self.pods():
-            name = pod["metadata"]["name"]
-            statuses = pod.get("status", {}).get("containerStatuses") or [{}]
-            lines.append(f"--- pod {name} on {pod['spec'].get('nodeName')}: "
-                         f"{pod.get('status', {}).get('phase')}, "
-                         f"{statuses[0].get('restartCount', 0)} restart(s), "
-                         f"{json.dumps(statuses[0].get('state', {}))}")
-            lines.append(self.run("logs", "-n", NAMESPACE, name, "--tail=15").stdout.rstrip())
-        return "\n".join(lines) or f"no pods in namespace {NAMESPACE}"
+        """Every pod's phase, containers' states, last events and log lines, and where its
+        node's kubelet log is."""
+        described = [describe(self.run, pod, self._kubelet_log(pod)) for pod in self.pods()]
+        return "\n".join(described) or f"no pods in namespace {NAMESPACE}"
+
+    def stuck(self) -> str | None:
+        """Why a driver pod will never start (see diagnosis.hopeless), or None."""
+        return first_hopeless(self.run, self.pods())
+
+    def _kubelet_log(self, pod: dict[str, Any]) -> str:
+        index = pod["spec"].get("nodeSelector", {}).get(NODE_INDEX_LABEL)
+        kubelet = f"kubelet-{index}" if index is not None else "kubelet"
+        name = f" --name {self.cluster}" if self.cluster else ""
+        return f"the node's kubelet log: fakehw cluster logs{name} {kubelet}"
 
     def save_logs(self, folder: Path) -> dict[str, int]:
         """Each pod's log (and its previous container's, after a crash) into ``folder``;

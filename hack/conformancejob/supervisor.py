@@ -22,6 +22,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from rich.markup import escape
+
 STOP_TIMEOUT = 20.0
 POLL = 0.05
 CRASH_LIMIT = 5
@@ -132,7 +134,8 @@ class Supervisor:
                         driver.requested_restarts += 1
                     else:
                         self.echo(f"[yellow]{driver.label} exited with status "
-                                  f"{driver.process.returncode}; starting it again[/]")
+                                  f"{driver.process.returncode}; starting it again. Its log "
+                                  f"{driver.log} ends:[/]\n{escape(driver.tail(5))}")
                     driver.start()
                     self._save()
 
