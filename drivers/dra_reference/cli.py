@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import importlib.metadata
 import logging
-import signal
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -22,7 +21,7 @@ from kubernetes.client import ResourceV1Api
 from dra_reference.cameracontroller import CONTROLLER_LABEL, CameraController
 from dra_reference.errors import ConfigurationError
 from dra_reference.kube import api_client
-from dra_reference.kubeletplugin import NodeDriver, NodeSettings
+from dra_reference.kubeletplugin import NodeDriver, NodeSettings, stop_on_signals
 from dra_reference.publisher import SlicePublisher
 
 PREFIX = "DRA_REFERENCE_"
@@ -84,11 +83,13 @@ def kubelet_plugin(**values: Any) -> None:
     """Serve the kubelet on this node and publish the node's ResourceSlices."""
     kinds = tuple(kind.strip() for kind in values.pop("kinds").split(",") if kind.strip())
     settings = NodeSettings(driver_version=driver_version(), kinds=kinds, **values)
+    stop = threading.Event()
+    stop_on_signals(stop)  # before the API server is asked anything: starting takes a while
     try:
         driver = NodeDriver(settings)
     except ConfigurationError as exc:
         raise click.UsageError(str(exc)) from exc
-    driver.run()
+    driver.run(stop)
 
 
 @main.command()
@@ -110,10 +111,5 @@ def controller(driver_name: str, cameras_config: Path, kubeconfig: Path | None,
     except ConfigurationError as exc:
         raise click.UsageError(str(exc)) from exc
     stop = threading.Event()
-    _stop_on_signals(stop)
+    stop_on_signals(stop)
     running.run(stop)
-
-
-def _stop_on_signals(stop: threading.Event) -> None:
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(sig, lambda number, frame: stop.set())

@@ -68,6 +68,20 @@ class NodeSettings:
         return self.state_dir or self.plugins_dir / self.driver_name
 
 
+def stop_on_signals(stop: threading.Event) -> None:
+    """SIGTERM and SIGINT set ``stop``. Installed before anything else starts: as PID 1 of
+    its container the driver ignores a signal it has no handler for, so a pod deleted while
+    the driver starts would otherwise be killed only at the end of its grace period, with
+    its sockets still on the node."""
+
+    def on_signal(number: int, frame: FrameType | None) -> None:
+        log.info("stopping on %s", signal.Signals(number).name)
+        stop.set()
+
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, on_signal)
+
+
 class NodeDriver:
     """The built driver; ``run`` serves until SIGTERM or SIGINT."""
 
@@ -98,8 +112,12 @@ class NodeDriver:
             Journal(settings.state / "journal")), claims=KubeClaimSource(ResourceV1Api(api)),
             health=InventoryHealth(self.inventory))
 
-    def run(self) -> None:
-        stop = threading.Event()
+    def run(self, stop: threading.Event | None = None) -> None:
+        """Serve until ``stop`` is set (by default: until SIGTERM or SIGINT). A ``stop`` set
+        already (a signal while the driver was starting) ends the run before it serves."""
+        if stop is None:
+            stop = threading.Event()
+            stop_on_signals(stop)
         failures: list[BaseException] = []
 
         def agent() -> None:
@@ -109,12 +127,8 @@ class NodeDriver:
                 failures.append(exc)
                 stop.set()
 
-        def on_signal(number: int, frame: FrameType | None) -> None:
-            log.info("stopping on %s", signal.Signals(number).name)
-            stop.set()
-
-        for sig in (signal.SIGTERM, signal.SIGINT):
-            signal.signal(sig, on_signal)
+        if stop.is_set():
+            return
         self.inventory.refresh()
         thread = threading.Thread(target=agent, name="node-agent", daemon=True)
         slices = threading.Thread(target=self.publisher.watch, args=(stop, self.agent.nudge),

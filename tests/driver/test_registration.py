@@ -174,3 +174,38 @@ def test_signal_stops_the_plugin_and_removes_its_sockets(short_dir: Path,
     assert not settings.dra_socket.exists()
     assert signal.getsignal(sig) == before
     server.raise_thread_errors()
+
+
+def test_socket_files_go_before_calls_in_flight_end(short_dir: Path) -> None:
+    """A stopping plugin's socket files are gone while a slow prepare still runs: if the pod's
+    grace period ends then, the kill leaves no socket on the node."""
+    running = Plugin(short_dir).start()
+    settings = running.server.settings
+    claim = running.add_claim("slow", "uid-slow")
+    entered, release = threading.Event(), threading.Event()
+
+    def block(request: object) -> None:
+        entered.set()
+        release.wait(30)
+
+    running.preparer.on_prepare = block
+    answers: list[object] = []
+    caller = threading.Thread(target=lambda: answers.append(running.kubelet.prepare(claim)))
+    caller.start()
+    assert entered.wait(10)
+    stopper = threading.Thread(target=lambda: running.server.stop(grace=30))
+    stopper.start()
+    deadline = time.monotonic() + 2
+    while settings.dra_socket.exists() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    try:
+        assert not settings.registration_socket.exists()
+        assert not settings.dra_socket.exists()
+        assert stopper.is_alive(), "stop returned while a prepare was still running"
+    finally:
+        release.set()
+        caller.join()
+        stopper.join()
+        running.kubelet.close()
+    assert answers[0].claims["uid-slow"].error == ""  # the call in flight was answered
+    running.server.raise_thread_errors()

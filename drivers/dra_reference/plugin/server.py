@@ -80,17 +80,22 @@ class PluginServer:
                  settings.dra_socket, settings.registration_socket)
 
     def stop(self, grace: float = 1.0) -> None:
-        """End health streams, unregister, stop serving; every socket file is gone on return.
+        """Unregister, end health streams, stop serving; every socket file is gone on return.
 
-        The registration server goes first (it started last), so the kubelet never follows a
-        registration to a DRA socket that is already closed.
+        The socket files are removed before anything else (gRPC also removes a listener's
+        file when the listener closes, at the start of a server's stop; this does not rely
+        on it): calls in flight finish on their open connections, no new connection finds
+        a file, and a process killed while waiting for those calls (the pod's grace period
+        over) leaves no file behind. The registration socket goes first (it started last),
+        so the kubelet never follows a registration to a DRA socket that is already gone.
         """
+        for _, path in reversed(self._servers):
+            path.unlink(missing_ok=True)
         if self._feed is not None:
             self._feed.stop()
         while self._servers:
-            server, path = self._servers.pop()
+            server, _ = self._servers.pop()
             server.stop(grace).wait()
-            path.unlink(missing_ok=True)
 
     def raise_thread_errors(self) -> None:
         """Re-raise exceptions caught in server threads (for tests and supervisors)."""
