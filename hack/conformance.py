@@ -136,6 +136,36 @@ def restart_pod(*, kubectl: str, kubeconfig: Path, node: str, timeout: float,
                f"pod {old} -> {new}")
 
 
+@main.command("restart-soak")
+@click.option("--name", default="conformance", help="cluster name (left by `run --keep`)")
+@click.option("--count", type=int, default=20)
+@click.option("--node-index", type=int, default=0)
+@click.option("--timeout", type=float, default=60.0, help="seconds for each restart")
+def restart_soak(name: str, count: int, node_index: int, timeout: float) -> None:
+    """Delete node INDEX's kubelet plugin pod COUNT times in a row, as DRA-REG-006's restart
+    command does, and check each time that the stopped pod removed both its sockets."""
+    from conformancejob import soak  # noqa: PLC0415
+    from conformancejob.job import built_binary, cluster_status, console_echo  # noqa: PLC0415
+    from conformancejob.pods import DriverPods  # noqa: PLC0415
+    from conformancejob.settings import nodes_from_status  # noqa: PLC0415
+
+    settings = JobSettings(name=name)
+    status = cluster_status(name, settings.python)
+    if status is None or not status.get("running"):
+        raise click.ClickException(f"no cluster {name!r} is running; start one with the driver "
+                                   "as pods: hack/conformance.py run --keep")
+    nodes = nodes_from_status(status)
+    if not 0 <= node_index < len(nodes):
+        raise click.ClickException(f"--node-index {node_index}: cluster {name!r} has "
+                                   f"{len(nodes)} node(s)")
+    kubectl = built_binary(settings.python, "kubernetes", "kubectl")
+    pods = DriverPods(kubectl, Path(status["kubeconfig"]), cluster=name)
+    leaks = soak.restart_soak(pods, nodes[node_index], count, timeout, console_echo())
+    if leaks:
+        raise click.ClickException("stopped plugin pods left sockets:\n" + "\n".join(leaks))
+    click.echo(f"{count} restarts of {nodes[node_index].name}'s plugin pod: no socket left")
+
+
 @main.command()
 @click.option("--name", default="conformance", help="cluster name")
 def down(name: str) -> None:
