@@ -79,6 +79,9 @@ test-driver-e2e: setup binaries ## The reference driver on a local cluster of it
 conformance: setup binaries ## Certify the reference driver on a local edge-node cluster (results/conformance/)
 	$(BIN)/python hack/conformance.py run $(CONFORMANCE_ARGS)
 
+restart-soak: setup ## On the cluster `make conformance CONFORMANCE_ARGS=--keep` left: 20 plugin pod restarts, no socket left
+	$(BIN)/python hack/conformance.py restart-soak --count 20
+
 certify-example-driver: setup binaries ## Certify sigs.k8s.io/dra-example-driver on a local cluster (results/example-driver/)
 	$(BIN)/python hack/example-driver.py run $(EXAMPLE_DRIVER_ARGS)
 
@@ -101,4 +104,4 @@ clean: ## Remove the virtualenv and caches made in the checkout
 	rm -rf $(VENV) $(LOWEST_VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis
 
 .PHONY: help setup lock lint protos binaries test test-lowest test-unit test-tools test-socket test-cluster \
-	test-driver-e2e conformance certify-example-driver demo cluster-up cluster-down bench clean
+	test-driver-e2e conformance restart-soak certify-example-driver demo cluster-up cluster-down bench clean
