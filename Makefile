@@ -16,8 +16,9 @@ LOWEST_VENV ?= .venv-lowest
 help: ## Show this help
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-14s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
-setup: $(VENV)/.installed ## Install system packages and the Python environment
+setup: ## Install system packages and the Python environment
 	@hack/install-system-deps.sh
+	@$(MAKE) --no-print-directory $(VENV)/.installed
 
 # Exactly the hashed versions of requirements.lock (anything else in the venv is removed),
 # then this checkout, editable, built with the locked setuptools.
@@ -46,6 +47,9 @@ lint: setup ## ruff, mypy --strict and the import boundaries
 
 protos: setup ## Regenerate the kubelet plugin API stubs from api/dra_kubelet_api/protos
 	hack/gen-protos.sh
+
+catalogue: setup ## Regenerate conformance/CATALOGUE.md from the requirement catalogue
+	$(BIN)/dra-conformance catalogue -o conformance/CATALOGUE.md
 
 binaries: setup ## Build (once) or reuse Kubernetes, etcd, containerd and pause from source
 	$(BIN)/fakehw cluster build
@@ -103,5 +107,5 @@ bench: setup ## Print the hardware and camera figures
 clean: ## Remove the virtualenv and caches made in the checkout
 	rm -rf $(VENV) $(LOWEST_VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis
 
-.PHONY: help setup lock lint protos binaries test test-lowest test-unit test-tools test-socket test-cluster \
+.PHONY: help setup lock lint protos catalogue binaries test test-lowest test-unit test-tools test-socket test-cluster \
 	test-driver-e2e conformance restart-soak certify-example-driver demo cluster-up cluster-down bench clean

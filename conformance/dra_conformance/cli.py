@@ -75,6 +75,19 @@ def certify(pytest_args: tuple[str, ...], **options: Any) -> None:
     raise SystemExit(0 if report.get("certified") else 1)
 
 
+@main.command()
+@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path),
+              help="write the document here instead of printing it")
+def catalogue(output: Path | None) -> None:
+    """The requirement catalogue as Markdown: ID, level, source and tests of each."""
+    from dra_conformance.catalogue import render  # noqa: PLC0415
+
+    if output is None:
+        click.echo(render(), nl=False)
+    else:
+        output.write_text(render())
+
+
 def _summary(console: Console, report: dict[str, Any], report_dir: Path) -> None:
     from rich.table import Table  # noqa: PLC0415
 

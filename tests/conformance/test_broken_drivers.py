@@ -6,6 +6,8 @@ from __future__ import annotations
 import socket
 
 import pytest
+from dra_conformance import requirements
+from dra_conformance.requirements import Level
 from dra_conformance.tools.proxy import DriverProxy, Faults
 
 from tests.conformance import harness_plugin
@@ -45,6 +47,14 @@ def test_each_breakage_is_caught_and_named(fault: str, pytester: pytest.Pytester
     assert run.result.ret == pytest.ExitCode.TESTS_FAILED
     assert run.verdicts()[requirement] == "failed", run.verdicts()
     assert any(words in line for line in run.evidence(requirement)), run.evidence(requirement)
+    # Only a broken MUST withholds the certificate: dropping error entries breaks a SHOULD
+    # (the kubelet counts a claim without an entry as not prepared, and retries it).
+    failed_musts = {rid for rid, verdict in run.verdicts().items()
+                    if verdict == "failed" and requirements.get(rid).level is Level.MUST}
+    if requirements.get(requirement).level is Level.MUST:
+        assert requirement in failed_musts
+    else:
+        assert failed_musts == set(), run.verdicts()
     assert not run.report["certified"]
     assert f"[{requirement}]" in (run.report_dir / "e2e.log").read_text()
 

@@ -50,7 +50,7 @@ def test_unclaimed_feature_is_not_applicable_and_report_written(
     assert "dra-conformance: driver x.example.com" in header
     assert "hypothesis seed" in header
     report = (tmp_path / "report.md").read_text()
-    assert "| DRA-FEAT-HEALTH-001 | MUST (healthReporting) | socket | n/a" in report
+    assert "| DRA-FEAT-HEALTH-001 | SHOULD (healthReporting) | socket | n/a" in report
     assert "--dra-registration-socket" in report  # the not-run reason names the option
     assert "NOT CERTIFIED" in report
 

@@ -36,7 +36,7 @@ def render(report: Report) -> str:
 <h2>Reproduce</h2><pre>{escape(run.command)}</pre>
 <h2>Requirements</h2><p>{escape(tally)}</p>
 <table><tr><th>Requirement</th><th>Level</th><th>Tier</th><th>Verdict</th><th>Duration</th>
-<th>Title</th><th>Evidence</th></tr>
+<th>Title</th><th>Source</th><th>Evidence</th></tr>
 {rows}
 </table></body></html>
 """
@@ -49,5 +49,5 @@ def _row(rid: str, v: RequirementVerdict) -> str:
     evidence = "<br>".join(escape(e) for e in v.evidence)
     return (f'<tr class="{css}"><td>{escape(rid)}</td><td>{escape(level)}</td>'
             f"<td>{r.tier.value}</td><td>{v.verdict.value}</td><td>{v.duration:.2f} s</td>"
-            f"<td>{escape(r.title)}</td><td>{evidence}</td></tr>")
+            f"<td>{escape(r.title)}</td><td>{escape(str(r.source))}</td><td>{evidence}</td></tr>")
 

@@ -31,13 +31,13 @@ def render(report: Report) -> str:
         f"| Started / finished (UTC) | {run.started} / {run.finished} |",
         "", "Reproduce with:", "", "```sh", run.command, "```", "",
         " · ".join(f"{n} {verdict.value}" for verdict, n in tally.items()), "",
-        "| Requirement | Level | Tier | Verdict | Duration | Title | Evidence |",
-        "|---|---|---|---|---|---|---|",
+        "| Requirement | Level | Tier | Verdict | Duration | Title | Source | Evidence |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     for v in report.verdicts:
         r = v.requirement
         level = r.level.value + (f" ({r.feature.value})" if r.feature else "")
         lines.append(f"| {r.id} | {level} | {r.tier.value} | {ICONS[v.verdict]} | "
-                     f"{v.duration:.2f} s | {_cell(r.title)} | "
+                     f"{v.duration:.2f} s | {_cell(r.title)} | {_cell(str(r.source))} | "
                      f"{_cell('<br>'.join(v.evidence))} |")
     return "\n".join(lines) + "\n"

@@ -45,6 +45,9 @@ class Report:
             "requirements": [{
                 "id": v.requirement.id, "level": v.requirement.level.value,
                 "tier": v.requirement.tier.value, "title": v.requirement.title,
+                "source": {"kind": v.requirement.source.kind.value,
+                           "where": v.requirement.source.where,
+                           "anchor": v.requirement.source.anchor},
                 "feature": v.requirement.feature.value if v.requirement.feature else None,
                 "verdict": v.verdict.value, "evidence": list(v.evidence),
                 "duration": round(v.duration, 3), "tests": list(v.tests)} for v in self.verdicts],

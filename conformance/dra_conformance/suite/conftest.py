@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import grpc
 import pytest
 
 from dra_conformance.book import Book
@@ -45,6 +46,22 @@ class SocketTier:
         answer = self.kubelet.prepare([ref], version)
         assert ref.uid in answer, f"the answer has no entry for claim {ref}: {sorted(answer)}"
         return answer[ref.uid]
+
+    def refusal(self, ref: ClaimRef) -> str:
+        """Prepare a claim that must not be prepared; return how it was refused: an error
+        entry, no entry, or a failed call (the kubelet API allows each: the kubelet retries
+        every claim not prepared, and devices of an error entry are ignored). Fails if the
+        claim was prepared."""
+        self.prepared.append(ref)
+        try:
+            answer = self.kubelet.prepare([ref])
+        except grpc.RpcError as exc:
+            return f"the call failed: {exc.code().name}: {exc.details()}"
+        result = answer.get(ref.uid)
+        if result is None:
+            return "the answer has no entry for it (the kubelet counts that as an error)"
+        assert result.error, f"claim {ref} was prepared: {kit.describe(result)}"
+        return f"its entry: error {result.error!r}"
 
 
 @pytest.fixture

@@ -46,15 +46,28 @@ def test_prepare_twice_answers_the_same(sock: SocketTier) -> None:
     assert kit.summary(second) == kit.summary(first), "a repeated prepare answered differently"
 
 
-@pytest.mark.requirement("DRA-PREP-003")
-@pytest.mark.parametrize("case", ["missing", "unallocated", "no-uid", "bad-uid"])
-def test_unusable_claim_gets_its_own_error(case: str, sock: SocketTier) -> None:
+UNUSABLE = ["missing", "unallocated", "no-uid", "bad-uid"]
+
+
+def _unusable(case: str, sock: SocketTier) -> ClaimRef:
     if case == "unallocated":
-        ref = sock.claims.create(ClaimSpec(kit.name("unalloc"), None))
-    else:
-        uid = {"missing": "0f0e0d0c-0000-4000-8000-00000000beef", "no-uid": "",
-               "bad-uid": "../../etc/passwd"}[case]
-        ref = ClaimRef("default", kit.name("ghost"), uid)
+        return sock.claims.create(ClaimSpec(kit.name("unalloc"), None))
+    uid = {"missing": "0f0e0d0c-0000-4000-8000-00000000beef", "no-uid": "",
+           "bad-uid": "../../etc/passwd"}[case]
+    return ClaimRef("default", kit.name("ghost"), uid)
+
+
+@pytest.mark.requirement("DRA-PREP-012")
+@pytest.mark.parametrize("case", UNUSABLE)
+def test_unusable_claim_is_never_prepared(case: str, sock: SocketTier) -> None:
+    how = sock.refusal(_unusable(case, sock))
+    sock.evidence(f"{case} claim refused: {how}")
+
+
+@pytest.mark.requirement("DRA-PREP-003")
+@pytest.mark.parametrize("case", UNUSABLE)
+def test_unusable_claim_gets_its_own_error(case: str, sock: SocketTier) -> None:
+    ref = _unusable(case, sock)
     result = sock.prepare(ref)
     sock.evidence(f"{case} claim answered {kit.describe(result)}")
     assert result.error, f"a {case} claim was prepared: {kit.describe(result)}"
@@ -80,10 +93,9 @@ def test_replaced_claim_gets_a_fresh_preparation(sock: SocketTier) -> None:
 def test_stale_uid_is_refused(sock: SocketTier) -> None:
     current = sock.claim()
     stale = ClaimRef(current.namespace, current.name, "5a1e0000-0000-4000-8000-00000000dead")
-    result = sock.prepare(stale)
+    how = sock.refusal(stale)
     sock.evidence(f"claim {current.name} has UID {current.uid}; asked for {stale.uid}: "
-                  f"{kit.describe(result)}")
-    assert result.error, "a claim whose UID differs from the API server's was prepared"
+                  f"refused, {how}")
 
 
 @pytest.mark.requirement("DRA-PREP-005")
