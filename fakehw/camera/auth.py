@@ -5,11 +5,13 @@ set changes while clients are connected. Sessions remember the credential that o
 ``Credentials.valid`` tells the server whether that credential still holds.
 
 Digest follows RFC 2617/7616 with MD5, as FFmpeg speaks it: the challenge offers
-``qop="auth"``, and answers with or without qop are checked. Nonces are an HMAC of a counter
-under a per-camera secret, so any nonce this camera issued verifies without keeping a table.
-Nonces do not expire and nonce counts are not tracked: replay protection is not what a test
-bed on loopback needs, and revoking a credential still works because every request re-checks
-the password behind the answer.
+``qop="auth"``, and answers with or without qop are checked. A nonce carries the time it was
+issued and a counter under an HMAC of a per-camera secret, so any nonce this camera issued
+verifies without keeping a table. A nonce expires after the camera's ``nonce_lifetime``; a
+right answer with an expired nonce gets a new challenge saying ``stale=true`` (RFC 7616
+3.3), so a client computes a new answer without asking its user again. Nonce counts are
+not tracked: replay protection is not what a test bed on loopback needs, and revoking a
+credential still works because every request re-checks the password behind the answer.
 """
 
 from __future__ import annotations
@@ -22,10 +24,13 @@ import itertools
 import re
 import secrets
 import threading
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 REALM = "fakehw-camera"
+DEFAULT_NONCE_LIFETIME = 300  # seconds
 _PARAM = re.compile(r'(\w+)\s*=\s*("(?:[^"\\]|\\.)*"|[^,\s]*)')
 
 
@@ -80,32 +85,51 @@ def parse_params(text: str) -> dict[str, str]:
 class Authenticator:
     """Challenges and checks requests for one camera with one scheme (digest or basic)."""
 
-    def __init__(self, scheme: str, credentials: Credentials) -> None:
+    def __init__(self, scheme: str, credentials: Credentials,
+                 nonce_lifetime: float = DEFAULT_NONCE_LIFETIME,
+                 clock: Callable[[], float] = time.time) -> None:
         self.scheme = scheme
         self.credentials = credentials
+        self.nonce_lifetime = nonce_lifetime
+        self._clock = clock
         self._secret = secrets.token_bytes(16)
         self._counter = itertools.count()
 
-    def challenge(self) -> str:
-        """The WWW-Authenticate value of a 401."""
+    def challenge(self, *, stale: bool = False) -> str:
+        """The WWW-Authenticate value of a 401; ``stale`` after a right answer to an expired
+        nonce."""
         if self.scheme == "basic":
             return f'Basic realm="{REALM}"'
         return (f'Digest realm="{REALM}", nonce="{self._nonce()}", algorithm=MD5, '
-                f'qop="auth"')
+                f'qop="auth"' + (", stale=true" if stale else ""))
 
     def _nonce(self) -> str:
-        count = f"{next(self._counter):x}"
-        return count + "-" + self._sign(count)
+        issued = f"{int(self._clock()):x}.{next(self._counter):x}"
+        return issued + "-" + self._sign(issued)
 
     def _sign(self, text: str) -> str:
         return hmac.new(self._secret, text.encode(), hashlib.sha256).hexdigest()[:24]
 
-    def _nonce_ok(self, nonce: str) -> bool:
-        count, _, signature = nonce.partition("-")
-        return hmac.compare_digest(self._sign(count), signature)
+    def _nonce_state(self, nonce: str) -> str:
+        """``fresh``, ``expired`` (ours, but too old) or ``forged``."""
+        issued, _, signature = nonce.partition("-")
+        if not hmac.compare_digest(self._sign(issued), signature):
+            return "forged"
+        age = self._clock() - int(issued.partition(".")[0], 16)
+        return "fresh" if age <= self.nonce_lifetime else "expired"
 
     def check(self, method: str, uri: str, authorization: str | None) -> Identity | None:
         """The identity proved by ``authorization``, or None if it proves nothing valid."""
+        return self._check(method, uri, authorization, ("fresh",))
+
+    def stale(self, method: str, uri: str, authorization: str | None) -> bool:
+        """True when ``authorization`` is a right Digest answer to a nonce of ours that
+        expired: the client should answer a new nonce (``challenge(stale=True)``)."""
+        return (self.scheme == "digest" and authorization is not None
+                and self._check(method, uri, authorization, ("expired",)) is not None)
+
+    def _check(self, method: str, uri: str, authorization: str | None,
+               nonces: tuple[str, ...]) -> Identity | None:
         if not authorization:
             return None
         scheme, _, rest = authorization.strip().partition(" ")
@@ -113,7 +137,7 @@ class Authenticator:
             return None
         if self.scheme == "basic":
             return self._check_basic(rest.strip())
-        return self._check_digest(method, uri, parse_params(rest))
+        return self._check_digest(method, uri, parse_params(rest), nonces)
 
     def _check_basic(self, token: str) -> Identity | None:
         try:
@@ -125,13 +149,14 @@ class Authenticator:
             return Identity(username, password)
         return None
 
-    def _check_digest(self, method: str, uri: str, p: dict[str, str]) -> Identity | None:
+    def _check_digest(self, method: str, uri: str, p: dict[str, str],
+                      nonces: tuple[str, ...]) -> Identity | None:
         username, nonce, response = p.get("username"), p.get("nonce"), p.get("response")
         digest_uri = p.get("uri", "")
         usable = (
             username and nonce and response and p.get("realm") == REALM
             and p.get("algorithm", "MD5").upper() == "MD5" and p.get("qop") in (None, "auth")
-            and self._nonce_ok(nonce)
+            and self._nonce_state(nonce) in nonces
             # an answer computed for another resource does not open this one
             and urlsplit(digest_uri).path.rstrip("/") == urlsplit(uri).path.rstrip("/")
         )

@@ -57,8 +57,8 @@ class Camera:
         self._thread: threading.Thread | None = None
         self._encoder = Encoder(config.name, config.width, config.height, config.fps,
                                 deliver=self._deliver, on_error=self._record_error)
-        self._server = CameraServer(config, Authenticator(config.auth, self.credentials),
-                                    self._encoder, self._record_error)
+        authenticator = Authenticator(config.auth, self.credentials, config.nonce_lifetime)
+        self._server = CameraServer(config, authenticator, self._encoder, self._record_error)
 
     # -- lifecycle ---------------------------------------------------------------------------
 

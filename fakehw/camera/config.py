@@ -39,6 +39,7 @@ class CameraConfig:
     port: int = 8554
     path: str = "/stream"
     session_timeout: int = 60
+    nonce_lifetime: int = 300  # seconds a Digest nonce is accepted; then stale=true
 
     def __post_init__(self) -> None:
         source = f"camera {self.name!r}"
@@ -50,6 +51,7 @@ class CameraConfig:
         _integer(source, "fps", self.fps, 1, 60)
         _integer(source, "port", self.port, 0, 65535)
         _integer(source, "session_timeout", self.session_timeout, 1, 3600)
+        _integer(source, "nonce_lifetime", self.nonce_lifetime, 1, 86400)
         if self.codec not in CODECS:
             raise ProfileError(source, "codec", f"{self.codec!r} is not supported",
                                "use h264, the only codec the camera encodes")

@@ -3,6 +3,9 @@
 OPTIONS -> DESCRIBE (401 first, then with credentials) -> SETUP -> PLAY -> GET_PARAMETER as
 keepalive -> TEARDOWN. Everything but OPTIONS is authenticated, on every request, so a
 credential revoked mid-stream fails the client's next keepalive as well as its next login.
+A session belongs to the connection that set it up: only that connection may play, pause,
+keep alive (GET_PARAMETER, OPTIONS with its Session header, or RTCP receiver reports, see
+server.py) or tear it down.
 Handlers raise ``RtspStatus`` for any refusal; ``respond`` turns it into a reply with the CSeq.
 """
 
@@ -43,8 +46,10 @@ def respond(server: CameraServer, conn: Connection, request: Request) -> bytes:
 
 
 def _dispatch(server: CameraServer, conn: Connection, request: Request) -> Reply:
-    if request.method == "OPTIONS":
-        return 200, [("Public", PUBLIC)], b""
+    if request.method == "OPTIONS":  # also a keepalive, when it names the session
+        if request.session_id is None:
+            return 200, [("Public", PUBLIC)], b""
+        return 200, [("Public", PUBLIC), _session_header(_owned(server, conn, request))], b""
     if request.method in _NOT_ALLOWED:
         raise RtspStatus(405, f"{request.method} is not supported", [("Allow", PUBLIC)])
     handler = _HANDLERS.get(request.method)
@@ -78,22 +83,33 @@ def _authenticate(server: CameraServer, request: Request) -> Identity | None:
         if server.refuse_logins:
             raise RtspStatus(403, "logins are refused (fault injected)")
         return None
-    identity = server.authenticator.check(request.method, request.uri,
-                                          request.header("authorization"))
+    authenticator, answer = server.authenticator, request.header("authorization")
+    identity = authenticator.check(request.method, request.uri, answer)
     if identity is None or server.refuse_logins:
+        stale = identity is None and authenticator.stale(request.method, request.uri, answer)
         raise RtspStatus(401, "credentials missing, wrong or refused",
-                         [("WWW-Authenticate", server.authenticator.challenge())])
+                         [("WWW-Authenticate", authenticator.challenge(stale=stale))])
     return identity
 
 
-def _session(server: CameraServer, request: Request, identity: Identity | None) -> Session:
+def _owned(server: CameraServer, conn: Connection, request: Request) -> Session:
+    """The session the request names, if this connection set it up; others' sessions do not
+    exist for it (so another connection, even with the same credentials, cannot end it)."""
     session_id = request.session_id
     if session_id is None:
         raise RtspStatus(455, f"{request.method} needs a Session header: SETUP first")
     session = server.sessions.get(session_id)
-    if session is None or session.identity != identity:  # others' sessions do not exist
+    if session is None or server.owners.get(session_id) is not conn:
         raise RtspStatus(454, f"no session {session_id!r}")
     session.touch()
+    return session
+
+
+def _session(server: CameraServer, conn: Connection, request: Request,
+             identity: Identity | None) -> Session:
+    session = _owned(server, conn, request)
+    if session.identity != identity:
+        raise RtspStatus(454, f"no session {request.session_id!r}")
     return session
 
 
@@ -122,12 +138,12 @@ def _setup(server: CameraServer, conn: Connection, request: Request, target: Tar
     sink: Sink
     if transport.protocol == "tcp":
         sink = InterleavedSink(conn.writer.transport, transport.channels[0])
-    elif server.rtp is None:
+    elif server.rtp is None or server.rtcp is None:
         raise RtspStatus(461, "UDP is not available on this camera; use RTP/AVP/TCP")
     else:  # RTP goes to the address the request came from, whatever the header says
-        sink = UdpSink(server.rtp, (conn.peer, transport.client_ports[0]))
+        sink = UdpSink(server.rtp, (conn.peer, transport.client_ports[0]), server.rtcp)
     if request.session_id is not None:
-        session = _session(server, request, identity)
+        session = _session(server, conn, request, identity)
         if session.playing:
             raise RtspStatus(455, "cannot change the transport of a playing session")
         session.sink = sink
@@ -149,7 +165,7 @@ def _setup(server: CameraServer, conn: Connection, request: Request, target: Tar
 def _play(server: CameraServer, conn: Connection, request: Request, target: Target,
           identity: Identity | None) -> Reply:
     _streaming(server)
-    session = _session(server, request, identity)
+    session = _session(server, conn, request, identity)
     info = session.rtp_info(f"{target.url}/{sdp.TRACK}")
     session.play()
     server.encoder.request_keyframe()
@@ -159,7 +175,7 @@ def _play(server: CameraServer, conn: Connection, request: Request, target: Targ
 
 def _pause(server: CameraServer, conn: Connection, request: Request, target: Target,
            identity: Identity | None) -> Reply:
-    session = _session(server, request, identity)
+    session = _session(server, conn, request, identity)
     session.playing = False
     server.update_demand()
     return 200, [_session_header(session)], b""
@@ -169,12 +185,12 @@ def _get_parameter(server: CameraServer, conn: Connection, request: Request, tar
                    identity: Identity | None) -> Reply:
     if request.session_id is None:
         return 200, [], b""
-    return 200, [_session_header(_session(server, request, identity))], b""
+    return 200, [_session_header(_session(server, conn, request, identity))], b""
 
 
 def _teardown(server: CameraServer, conn: Connection, request: Request, target: Target,
               identity: Identity | None) -> Reply:
-    session = _session(server, request, identity)
+    session = _session(server, conn, request, identity)
     server.teardown(session.id)
     return 200, [], b""
 

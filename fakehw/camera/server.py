@@ -3,8 +3,10 @@
 Everything here runs on one asyncio event loop, which ``Camera`` runs on its own thread, so
 sessions need no locks: the encoder thread hands pictures over with ``call_soon_threadsafe``
 and the owner's calls arrive the same way. A session lives as long as its connection and no
-longer than its timeout without a request; when it ends, its connection is closed, so a client
-whose credential was revoked or who stopped sending keepalives notices at once.
+longer than its timeout without a sign of life (a request naming it, or an RTCP receiver
+report); when it ends, its connection is closed, so a client whose credential was revoked or
+who stopped sending keepalives notices at once. Each playing session also gets an RTCP
+sender report every few seconds (rtcp.py).
 """
 
 from __future__ import annotations
@@ -14,14 +16,15 @@ import re
 import time
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
-from fakehw.camera import handlers, rtsp
+from fakehw.camera import handlers, rtcp, rtsp
 from fakehw.camera.auth import Authenticator
 from fakehw.camera.config import CameraConfig
 from fakehw.camera.encoder import Encoder
 from fakehw.camera.h264 import AccessUnit
-from fakehw.camera.sessions import Session
+from fakehw.camera.sessions import InterleavedSink, Session, UdpSink
 from fakehw.errors import CameraError
 
 REAP_INTERVAL = 0.25  # seconds between checks for expired sessions
@@ -45,7 +48,25 @@ class Connection:
 
 
 class _Discard(asyncio.DatagramProtocol):
-    """The UDP side of RTP: clients' RTCP reports and NAT probes are read and dropped."""
+    """The UDP RTP port: clients' NAT probes are read and dropped."""
+
+
+class _RtcpPort(asyncio.DatagramProtocol):
+    """The UDP RTCP port: clients' receiver reports keep their sessions alive."""
+
+    def __init__(self, server: CameraServer) -> None:
+        self.server = server
+
+    def datagram_received(self, data: bytes, addr: tuple[str | Any, int]) -> None:
+        if rtcp.is_report(data):
+            self.server.rtcp_from(lambda s: isinstance(s.sink, UdpSink)
+                                  and s.sink.rtcp_address == (addr[0], addr[1]))
+
+
+def _interleaved_from(conn: Connection, channel: int, session: Session) -> bool:
+    """Whether RTCP on ``channel`` of ``conn`` is ``session``'s."""
+    return (session.id in conn.sessions and isinstance(session.sink, InterleavedSink)
+            and session.sink.owns_rtcp(channel))
 
 
 class CameraServer:
@@ -65,6 +86,7 @@ class CameraServer:
         self.port = 0
         self.rtp_port = 0
         self.rtp: asyncio.DatagramTransport | None = None
+        self.rtcp: asyncio.DatagramTransport | None = None
         self._server: asyncio.Server | None = None
         self._udp: list[asyncio.BaseTransport] = []
         self._tasks: set[asyncio.Task[None]] = set()
@@ -91,12 +113,13 @@ class CameraServer:
             port = rtp.get_extra_info("sockname")[1]
             if port % 2 == 0:
                 try:
-                    rtcp, _ = await loop.create_datagram_endpoint(
-                        _Discard, (self.config.host, port + 1))
+                    control, _ = await loop.create_datagram_endpoint(
+                        lambda: _RtcpPort(self), (self.config.host, port + 1))
                 except OSError:
                     pass
                 else:
-                    self.rtp, self.rtp_port, self._udp = rtp, port, [rtp, rtcp]
+                    self.rtp, self.rtcp, self.rtp_port = rtp, control, port
+                    self._udp = [rtp, control]
                     return
             rtp.close()
         raise CameraError(f"camera {self.config.name!r} found no free pair of UDP ports on "
@@ -145,9 +168,11 @@ class CameraServer:
         while not conn.writer.is_closing():
             idle = None if conn.sessions else self.config.session_timeout
             first = await asyncio.wait_for(reader.readexactly(1), idle)
-            if first == b"$":  # interleaved data from the client: RTCP reports, dropped
+            if first == b"$":  # interleaved data from the client: its RTCP reports
                 header = await reader.readexactly(3)
-                await reader.readexactly(int.from_bytes(header[1:3], "big"))
+                data = await reader.readexactly(int.from_bytes(header[1:3], "big"))
+                if rtcp.is_report(data):
+                    self.rtcp_from(partial(_interleaved_from, conn, header[0]))
                 continue
             if first in (b"\r", b"\n"):
                 continue  # stray line ends between requests
@@ -199,7 +224,14 @@ class CameraServer:
         self.connections.discard(conn)
         conn.close()
 
+    def rtcp_from(self, sender: Callable[[Session], bool]) -> None:
+        """A receiver report arrived: the sessions it comes from are alive."""
+        for session in self.sessions.values():
+            if sender(session):
+                session.touch()
+
     async def _reap(self) -> None:
+        """End expired sessions; send the sender reports that are due."""
         try:
             while True:
                 await asyncio.sleep(REAP_INTERVAL)
@@ -207,8 +239,15 @@ class CameraServer:
                 for session_id, session in list(self.sessions.items()):
                     if session.expired(now):
                         self.teardown(session_id, close=True)
+                    elif self.streaming and session.report_due(now):
+                        session.send_report(now, self.cname)
         except Exception as exc:  # a bug: sessions would never expire again
             self.on_error(exc)
+
+    @property
+    def cname(self) -> str:
+        """The camera's RTCP CNAME (RFC 3550 6.5.1): user@host, stable for the camera."""
+        return f"{self.config.name}@{self.config.url_host}"
 
     def revalidate(self) -> None:
         """End every session whose credential is no longer accepted (revoked or changed)."""

@@ -16,18 +16,22 @@ import time
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from fakehw.camera import rtcp
 from fakehw.camera.auth import Identity
 from fakehw.camera.h264 import AccessUnit
 
 PAYLOAD_TYPE = 96
+CLOCK_RATE = 90000  # H.264's RTP clock (RFC 6184)
 BACKLOG_LIMIT = 512 * 1024  # bytes queued for one client before it skips to the next keyframe
 _MASK32 = 0xFFFFFFFF
 
 
 class Sink(Protocol):
-    """Where a session's RTP packets go."""
+    """Where a session's RTP packets go, and its RTCP reports."""
 
     def send(self, packets: list[tuple[bytes, bytes]]) -> None: ...
+
+    def send_rtcp(self, packet: bytes) -> None: ...
 
     def backlog(self) -> int: ...
 
@@ -46,6 +50,13 @@ class InterleavedSink:
             frames += (header, payload)
         self.transport.write(b"".join(frames))
 
+    def send_rtcp(self, packet: bytes) -> None:
+        """On the channel above RTP's, as SETUP's ``interleaved=a-b`` pairs them."""
+        self.transport.write(struct.pack("!cBH", b"$", self.channel + 1, len(packet)) + packet)
+
+    def owns_rtcp(self, channel: int) -> bool:
+        return channel == self.channel + 1
+
     def backlog(self) -> int:
         return self.transport.get_write_buffer_size()
 
@@ -53,13 +64,20 @@ class InterleavedSink:
 class UdpSink:
     """RTP datagrams from the camera's RTP port to the client's, at the client's own address."""
 
-    def __init__(self, transport: asyncio.DatagramTransport, address: tuple[str, int]) -> None:
+    def __init__(self, transport: asyncio.DatagramTransport, address: tuple[str, int],
+                 rtcp: asyncio.DatagramTransport) -> None:
         self.transport = transport
         self.address = address
+        self.rtcp = rtcp
+        self.rtcp_address = (address[0], address[1] + 1)  # RFC 3550 11: RTP port + 1
 
     def send(self, packets: list[tuple[bytes, bytes]]) -> None:
         for header, payload in packets:
             self.transport.sendto(header + payload, self.address)
+
+    def send_rtcp(self, packet: bytes) -> None:
+        """From the camera's RTCP port to the client's."""
+        self.rtcp.sendto(packet, self.rtcp_address)
 
     def backlog(self) -> int:
         # asyncio's datagram transports have this method; typeshed does not declare it
@@ -82,6 +100,11 @@ class Session:
     ssrc: int = field(default_factory=lambda: secrets.randbelow(1 << 32))
     frames_sent: int = 0
     frames_dropped: int = 0
+    packets_sent: int = 0
+    octets_sent: int = 0  # RTP payload octets, as the sender report counts them
+    reports_sent: int = 0
+    next_report: float = 0.0  # monotonic time of the next sender report
+    _last_rtp: tuple[int, float] | None = None  # (RTP timestamp, monotonic time) sent last
     _seq: int | None = None
     _offset: int | None = None
     _need_keyframe: bool = True
@@ -131,3 +154,23 @@ class Session:
         self._seq = seq
         self.sink.send(packets)
         self.frames_sent += 1
+        self.packets_sent += len(packets)
+        self.octets_sent += sum(len(payload) for _, payload in packets)
+        self._last_rtp = (timestamp, time.monotonic())
+
+    def report_due(self, now: float) -> bool:
+        """A sender report is due: the session has sent RTP, and the last report is
+        ``rtcp.INTERVAL`` old (the first goes as soon as the first picture has)."""
+        return self.playing and self._last_rtp is not None and now >= self.next_report
+
+    def send_report(self, now: float, cname: str) -> None:
+        """A sender report pairing the wall clock with the RTP clock at this moment."""
+        if self._last_rtp is None:
+            return
+        timestamp, sent = self._last_rtp
+        rtp_now = timestamp + round((now - sent) * CLOCK_RATE)
+        self.sink.send_rtcp(rtcp.sender_report(
+            self.ssrc, unix_time=time.time(), rtp_time=rtp_now, packets=self.packets_sent,
+            octets=self.octets_sent, cname=cname))
+        self.reports_sent += 1
+        self.next_report = now + rtcp.INTERVAL

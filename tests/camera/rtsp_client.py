@@ -79,6 +79,7 @@ class RtspClient:
         self.buffer = b""
         self.cseq = 0
         self.packets: list[tuple[int, bytes]] = []
+        self.rtcp: list[tuple[int, bytes]] = []
         self.auth: tuple[str, str, str] | None = None  # scheme, user, password
         self.challenge = ""
 
@@ -176,6 +177,16 @@ class RtspClient:
         finally:
             self.sock.settimeout(self.timeout)
         return self.packets.pop(0)
+
+    def read_rtp(self, timeout: float = 5.0) -> tuple[int, bytes]:
+        """The next interleaved frame on an even (RTP) channel; RTCP frames met on the way
+        (odd channels) are kept in ``rtcp``."""
+        deadline = time.monotonic() + timeout
+        while True:
+            channel, data = self.read_packet(max(0.0, deadline - time.monotonic()))
+            if channel % 2 == 0:
+                return channel, data
+            self.rtcp.append((channel, data))
 
     def wait_closed(self, timeout: float) -> None:
         """Read (and drop) until the server hangs up; TimeoutError if it does not."""

@@ -63,7 +63,7 @@ def drain(client: RtspClient, quiet: float, limit: float = 5.0) -> bytes | None:
     deadline = time.monotonic() + limit
     while time.monotonic() < deadline:
         try:
-            last = client.read_packet(timeout=quiet)[1]
+            last = client.read_rtp(timeout=quiet)[1]
         except TimeoutError:
             return last
     raise AssertionError(f"packets kept coming for {limit} s")
@@ -233,7 +233,7 @@ def test_keepalives_keep_a_session(make_camera: Callable[..., Camera]) -> None:
             assert reply.header("session").startswith(f"{session};timeout=1")
             time.sleep(0.3)
         assert camera.stats().clients == 1
-        client.read_packet(timeout=5)
+        client.read_rtp(timeout=5)
 
 
 def test_revoking_a_credential_ends_its_sessions(camera: Camera) -> None:
@@ -242,11 +242,11 @@ def test_revoking_a_credential_ends_its_sessions(camera: Camera) -> None:
         viewer.auth = ("digest", "viewer", "pw1")
         play_tcp(viewer, camera)
         play_tcp(admin, camera)
-        viewer.read_packet()
+        viewer.read_rtp()
         assert camera.revoke_credential("viewer")
         viewer.wait_closed(timeout=5)
         assert camera.stats().clients == 1  # the admin still watches
-        admin.read_packet()
+        admin.read_rtp()
     assert not camera.revoke_credential("viewer")
 
 
@@ -280,7 +280,7 @@ def test_refuse_logins_fault(make_camera: Callable[..., Camera]) -> None:
 def test_stop_stream_fault(camera: Camera) -> None:
     with connect(camera) as client:
         play_tcp(client, camera)
-        client.read_packet()
+        client.read_rtp()
         camera.set_streaming(False)
         drain(client, quiet=1.0)
         with connect(camera) as other:
@@ -288,7 +288,7 @@ def test_stop_stream_fault(camera: Camera) -> None:
             assert reply.status == 503
         assert camera.stats().streaming is False
         camera.set_streaming(True)
-        first = Packet(client.read_packet(timeout=5)[1])
+        first = Packet(client.read_rtp(timeout=5)[1])
         assert first.payload[0] & 0x1F == 7  # resumes with a keyframe's SPS
 
 
@@ -346,7 +346,7 @@ def test_pause_then_play_continues_the_numbering(camera: Camera) -> None:
             last = Packet(in_flight)
         play = client.request("PLAY", camera.url, {"Session": session})
         info = dict(p.split("=", 1) for p in play.header("rtp-info").split(";")[1:])
-        first = Packet(client.read_packet()[1])
+        first = Packet(client.read_rtp()[1])
     assert first.seq == int(info["seq"])
     assert first.payload[0] & 0x1F == 7  # a keyframe first
     assert first.seq == (last.seq + 1) & 0xFFFF
