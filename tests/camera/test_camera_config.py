@@ -39,6 +39,7 @@ def test_defaults_are_a_valid_camera() -> None:
     ("path", "stream", "not a plain absolute path"),
     ("path", "/a b", "not a plain absolute path"),
     ("session_timeout", 0, "out of range"),
+    ("nonce_lifetime", 0, "out of range"),
 ])
 def test_bad_values_name_the_field_and_the_fix(field: str, value: Any, words: str) -> None:
     with pytest.raises(ProfileError) as info:
