@@ -1,6 +1,5 @@
-"""The suite can fail: a proxy breaks the reference driver on purpose, and the suite names
-the requirement each breakage violates."""
-
+"""The suite can fail: a proxy breaks the reference driver on purpose (20 mutants, one bug
+each), and the suite names the requirement each breakage violates."""
 from __future__ import annotations
 
 import socket
@@ -8,6 +7,7 @@ import socket
 import pytest
 from dra_conformance import requirements
 from dra_conformance.requirements import Level
+from dra_conformance.tools.mutants import MUTANTS
 from dra_conformance.tools.proxy import DriverProxy, Faults
 
 from tests.conformance import harness_plugin
@@ -16,13 +16,7 @@ from tests.conformance.harness import DRIVER, Harness
 
 pytestmark = pytest.mark.socket
 
-CAUGHT_BY = {
-    "drop-cdi-ids": ("DRA-PREP-001", "no CDI device IDs"),
-    "second-prepare-differs": ("DRA-PREP-002", "a repeated prepare answered differently"),
-    "leak-cdi-spec": ("DRA-UNPREP-003", "CDI devices still defined after unprepare"),
-    "ignore-config": ("DRA-CONF-001", "did not reach the devices"),
-    "drop-error-entries": ("DRA-PREP-003", "the answer has no entry"),
-}
+FEATURES = {"partial-health": ("v1beta1", "consumableCapacity", "healthReporting")}
 
 
 def test_a_faultless_proxy_passes(pytester: pytest.Pytester, reference: Harness) -> None:
@@ -34,21 +28,25 @@ def test_a_faultless_proxy_passes(pytester: pytest.Pytester, reference: Harness)
     assert run.result.ret == 0, run.result.stdout.str()[-3000:]
 
 
-@pytest.mark.parametrize("fault", sorted(CAUGHT_BY))
-def test_each_breakage_is_caught_and_named(fault: str, pytester: pytest.Pytester,
-                                           reference: Harness) -> None:
+@pytest.mark.parametrize("mutant", sorted(MUTANTS))
+def test_each_mutant_is_killed_by_its_requirement(mutant: str, pytester: pytest.Pytester,
+                                                  reference: Harness) -> None:
+    """The mutation score: every mutant of the reference driver (tools/mutants.py) fails the
+    requirement it names; only a mutant of a MUST fails a MUST."""
     proxy = DriverProxy(reference.registry, reference.root / "proxy", DRIVER, Faults(
-        frozenset({fault}), (reference.cdi_dir,), ("MODE",))).start()
+        frozenset({mutant}), (reference.cdi_dir,), ("MODE",))).start()
+    profile = reference.profile_yaml(FEATURES[mutant]) if mutant in FEATURES else None
     try:
-        run = run_suite(pytester, reference, registration=proxy.registration_socket.parent)
+        run = run_suite(pytester, reference, profile=profile,
+                        registration=proxy.registration_socket.parent)
     finally:
         proxy.stop()
-    requirement, words = CAUGHT_BY[fault]
+    requirement = MUTANTS[mutant].killed_by
     assert run.result.ret == pytest.ExitCode.TESTS_FAILED
     assert run.verdicts()[requirement] == "failed", run.verdicts()
-    assert any(words in line for line in run.evidence(requirement)), run.evidence(requirement)
-    # Only a broken MUST withholds the certificate: dropping error entries breaks a SHOULD
-    # (the kubelet counts a claim without an entry as not prepared, and retries it).
+    assert run.evidence(requirement), "a failed requirement says why"
+    # Only a broken MUST withholds the certificate: e.g. dropping error entries breaks a
+    # SHOULD (the kubelet counts a claim without an entry as not prepared, and retries it).
     failed_musts = {rid for rid, verdict in run.verdicts().items()
                     if verdict == "failed" and requirements.get(rid).level is Level.MUST}
     if requirements.get(requirement).level is Level.MUST:

@@ -2,17 +2,13 @@
 
 A conformance suite that never fails proves nothing. This proxy serves a registration socket
 and a DRA socket of its own, forwards every call to the real driver (found through its
-registration socket, so restarts are followed) and alters the answers as the chosen faults
-say. Pointing the suite at the proxy must make it fail, naming the requirement broken:
-
-    drop-cdi-ids           prepare answers carry no CDI device IDs
-    second-prepare-differs a repeated prepare of a claim answers with other CDI IDs
-    leak-cdi-spec          the claim's CDI spec files survive unprepare
-    ignore-config          environment from opaque config is stripped from the CDI specs
-    drop-error-entries     claims that failed are left out of the prepare answer
+registration socket, so restarts are followed) and alters the calls and answers as the chosen
+mutants say (mutants.py: one realistic driver bug each, with the requirement that must
+catch it). Pointing the suite at the proxy must make it fail, naming that requirement.
 
 Usage: ``python -m dra_conformance.tools.proxy --upstream REG --listen DIR --driver NAME
---fault drop-cdi-ids [--cdi-dir /var/run/cdi] [--config-env NAME]``.
+--fault drop-cdi-ids [--cdi-dir /var/run/cdi] [--config-env NAME]``;
+``python -m dra_conformance.tools.mutants`` lists the mutants.
 """
 
 from __future__ import annotations
@@ -23,6 +19,7 @@ import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -31,9 +28,9 @@ import grpc
 from dra_kubelet_api.wire import DRA, HEALTH, REGISTRATION
 
 from dra_conformance.kubelet.discovery import find_registration_socket
+from dra_conformance.tools.mutants import MUTANTS, Abort, Mutant
 
-FAULTS = ("drop-cdi-ids", "second-prepare-differs", "leak-cdi-spec", "ignore-config",
-          "drop-error-entries")
+FAULTS = tuple(MUTANTS)
 
 
 @dataclass(frozen=True)
@@ -59,8 +56,11 @@ class DriverProxy:
     _servers: list[grpc.Server] = field(default_factory=list)
     _endpoint: str | None = None
     _channels: dict[str, grpc.Channel] = field(default_factory=dict)
-    _seen: set[str] = field(default_factory=set)
+    _mutants: list[Mutant] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def __post_init__(self) -> None:
+        self._mutants = [MUTANTS[name](context=self) for name in sorted(self.faults.enabled)]
 
     @property
     def registration_socket(self) -> Path:
@@ -134,33 +134,36 @@ class DriverProxy:
         return server
 
     def _registration_handler(self) -> grpc.GenericRpcHandler:
-        def get_info(request: Any, context: Any) -> Any:
+        def get_info(request: Any, context: grpc.ServicerContext) -> Any:
             info = self._refresh_endpoint()  # a restarted driver has a new endpoint
             info.endpoint = str(self.dra_socket)
-            return info
+            return _mutated(context, lambda: _chain(
+                info, [m.get_info for m in self._mutants]))
 
-        def notify(request: Any, context: Any) -> Any:
-            return self._call(self._upstream_registration(), REGISTRATION, "Registration",
-                              "NotifyRegistrationStatus", request)
+        def notify(request: Any, context: grpc.ServicerContext) -> Any:
+            def forward(message: Any) -> Any:
+                return self._call(self._upstream_registration(), REGISTRATION,
+                                  "Registration", "NotifyRegistrationStatus", message)
+            return _mutated(context, lambda: _through(
+                request, forward, [partial(m.notify, context=context) for m in self._mutants]))
         return _handler(REGISTRATION, "Registration",
                         {"GetInfo": get_info, "NotifyRegistrationStatus": notify})
 
     def _dra_handler(self, version: str, pb: ModuleType) -> grpc.GenericRpcHandler:
-        def prepare(request: Any, context: Any) -> Any:
-            response = self._call(self._dra_target(), pb, "DRAPlugin", "NodePrepareResources",
-                                  request)
+        def call(method: str) -> Callable[[Any], Any]:
+            return lambda message: self._call(self._dra_target(), pb, "DRAPlugin", method,
+                                              message)
+
+        def prepare(request: Any, context: grpc.ServicerContext) -> Any:
+            response = _mutated(context, lambda: _through(
+                request, call("NodePrepareResources"),
+                [partial(m.prepare, version=version) for m in self._mutants]))
             return self._break_prepare(response)
 
-        def unprepare(request: Any, context: Any) -> Any:
-            uids = [claim.uid for claim in request.claims]
-            kept = self._spec_files(uids) if "leak-cdi-spec" in self.faults.enabled else {}
-            response = self._call(self._dra_target(), pb, "DRAPlugin",
-                                  "NodeUnprepareResources", request)
-            for path, text in kept.items():
-                path.write_text(text)  # the leak: the specs are back
-            with self._lock:
-                self._seen.difference_update(uids)
-            return response
+        def unprepare(request: Any, context: grpc.ServicerContext) -> Any:
+            return _mutated(context, lambda: _through(
+                request, call("NodeUnprepareResources"),
+                [partial(m.unprepare, version=version) for m in self._mutants]))
         return _handler(pb, "DRAPlugin", {"NodePrepareResources": prepare,
                                           "NodeUnprepareResources": unprepare})
 
@@ -173,30 +176,17 @@ class DriverProxy:
                 f"/{descriptor.full_name}/NodeWatchResources",
                 request_serializer=lambda message: message.SerializeToString(),
                 response_deserializer=getattr(pb, method.output_type.name).FromString)
-            yield from stream(request, timeout=context.time_remaining())
+            for message in stream(request, timeout=context.time_remaining()):
+                yield _chain(message, [m.health for m in self._mutants])
         return _handler(pb, "DRAResourceHealth", {"NodeWatchResources": watch})
 
-    # faults -----------------------------------------------------------------------------
     def _break_prepare(self, response: Any) -> Any:
-        enabled = self.faults.enabled
-        for uid in list(response.claims):
-            entry = response.claims[uid]
-            if entry.error and "drop-error-entries" in enabled:
-                del response.claims[uid]
-                continue
-            with self._lock:
-                repeated = uid in self._seen
-                self._seen.add(uid)
-            for device in entry.devices:
-                if "drop-cdi-ids" in enabled:
-                    del device.cdi_device_ids[:]
-                elif repeated and "second-prepare-differs" in enabled:
-                    device.cdi_device_ids[:] = [f"{i}-again" for i in device.cdi_device_ids]
-            if "ignore-config" in enabled:
-                self._strip_config_env(uid)
+        """A last change to every prepare answer, for proxies made for one test."""
         return response
 
-    def _spec_files(self, uids: Sequence[str]) -> dict[Path, str]:
+    # what mutants touch on the node -----------------------------------------------------
+    def spec_files(self, uids: Sequence[str]) -> dict[Path, str]:
+        """The CDI spec files (path -> text) of these claims, in the given CDI folders."""
         found = {}
         for directory in self.faults.cdi_dirs:
             for path in directory.glob("*") if directory.is_dir() else ():
@@ -205,15 +195,41 @@ class DriverProxy:
                     found[path] = text
         return found
 
-    def _strip_config_env(self, uid: str) -> None:
+    def strip_config_env(self, uid: str) -> None:
+        """Remove the variables named by ``config_env`` from the claim's CDI specs."""
         names = set(self.faults.config_env)
-        for path, text in self._spec_files([uid]).items():
+        for path, text in self.spec_files([uid]).items():
             spec = json.loads(text)
             for device in spec.get("devices", []):
                 edits = device.get("containerEdits", {})
                 edits["env"] = [e for e in edits.get("env", [])
                                 if e.partition("=")[0] not in names]
             path.write_text(json.dumps(spec, indent=2) + "\n")
+
+
+def _chain(message: Any, hooks: Sequence[Callable[[Any], Any]]) -> Any:
+    for hook in hooks:
+        message = hook(message)
+    return message
+
+
+def _through(request: Any, forward: Callable[[Any], Any],
+             hooks: Sequence[Callable[[Any, Callable[[Any], Any]], Any]]) -> Any:
+    """The call through every mutant's hook, the first outermost, then to the driver."""
+    if not hooks:
+        return forward(request)
+    first, rest = hooks[0], hooks[1:]
+    return first(request, lambda message: _through(message, forward, rest))
+
+
+def _mutated(context: grpc.ServicerContext, call: Callable[[], Any]) -> Any:
+    """Run ``call``; a mutant's Abort, or the driver's own error, becomes this call's."""
+    try:
+        return call()
+    except Abort as abort:
+        context.abort(abort.code, abort.details)
+    except grpc.RpcError as error:
+        context.abort(error.code(), error.details())
 
 
 def _handler(pb: ModuleType, service: str,
