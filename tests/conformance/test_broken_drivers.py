@@ -1,5 +1,6 @@
 """The suite can fail: a proxy breaks the reference driver on purpose (20 mutants, one bug
 each), and the suite names the requirement each breakage violates."""
+
 from __future__ import annotations
 
 import socket
