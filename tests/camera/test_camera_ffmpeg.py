@@ -127,13 +127,17 @@ def test_eight_concurrent_players_share_one_encoder(
     assert encoded <= 10 * elapsed + 8 + 5, (encoded, elapsed)
 
 
+@pytest.mark.parametrize("nonce_lifetime", [300, 1], ids=["nonces-last", "nonces-expire"])
 def test_ffmpeg_keepalives_hold_a_short_session(
-        make_camera: Callable[..., Camera], viewers: Callable[..., FfmpegViewer]) -> None:
-    camera = make_camera(session_timeout=2)
+        make_camera: Callable[..., Camera], viewers: Callable[..., FfmpegViewer],
+        nonce_lifetime: int) -> None:
+    """Also when every Digest nonce expires after a second: its keepalives are answered
+    stale and its receiver reports keep the session meanwhile."""
+    camera = make_camera(session_timeout=2, nonce_lifetime=nonce_lifetime)
     viewer = viewers(camera.url_with_credentials(USER, PASSWORD), camera)
     viewer.wait_frames(1, timeout=30)
     start = camera.stats().frame_number
-    # three session timeouts of play: only GET_PARAMETER keepalives can keep it alive
+    # three session timeouts of play: only keepalives (GET_PARAMETER, RTCP) can keep it
     wait_until(lambda: bool(viewer.marks) and viewer.marks[-1][1] > start + 60, timeout=30)
     assert camera.stats().clients == 1
     assert viewer.proc.poll() is None

@@ -49,28 +49,38 @@ class Mutant:
 
 # -- what is prepared -----------------------------------------------------------------------
 
-class DropCdiIds(Mutant):
+class DeviceMutant(Mutant):
+    """A bug in how each prepared device is answered: ``change`` alters one device."""
+
+    def prepare(self, request: Any, forward: Forward, version: str) -> Any:
+        response = forward(request)
+        if self.applies(version):
+            for entry in response.claims.values():
+                for device in entry.devices:
+                    self.change(device)
+        return response
+
+    def applies(self, version: str) -> bool:
+        return True
+
+    def change(self, device: Any) -> None:
+        raise NotImplementedError
+
+
+class DropCdiIds(DeviceMutant):
     name, killed_by = "drop-cdi-ids", "DRA-PREP-001"
     bug = "prepare answers carry no CDI device IDs: the runtime injects nothing"
 
-    def prepare(self, request: Any, forward: Forward, version: str) -> Any:
-        response = forward(request)
-        for entry in response.claims.values():
-            for device in entry.devices:
-                del device.cdi_device_ids[:]
-        return response
+    def change(self, device: Any) -> None:
+        del device.cdi_device_ids[:]
 
 
-class WrongDevice(Mutant):
+class WrongDevice(DeviceMutant):
     name, killed_by = "wrong-device", "DRA-PREP-001"
     bug = "prepare answers another device of the pool than the one allocated"
 
-    def prepare(self, request: Any, forward: Forward, version: str) -> Any:
-        response = forward(request)
-        for entry in response.claims.values():
-            for device in entry.devices:
-                device.device_name = f"{device.device_name}-other"
-        return response
+    def change(self, device: Any) -> None:
+        device.device_name = f"{device.device_name}-other"
 
 
 class ExtraDevice(Mutant):
@@ -87,29 +97,20 @@ class ExtraDevice(Mutant):
         return response
 
 
-class MalformedCdiId(Mutant):
+class MalformedCdiId(DeviceMutant):
     name, killed_by = "malformed-cdi-id", "DRA-PREP-001"
     bug = "CDI device IDs without the vendor/class=name form"
 
-    def prepare(self, request: Any, forward: Forward, version: str) -> Any:
-        response = forward(request)
-        for entry in response.claims.values():
-            for device in entry.devices:
-                device.cdi_device_ids[:] = [i.partition("=")[2] or i
-                                            for i in device.cdi_device_ids]
-        return response
+    def change(self, device: Any) -> None:
+        device.cdi_device_ids[:] = [i.partition("=")[2] or i for i in device.cdi_device_ids]
 
 
-class UnresolvableCdiId(Mutant):
+class UnresolvableCdiId(DeviceMutant):
     name, killed_by = "unresolvable-cdi-id", "DRA-PREP-011"
     bug = "well-formed CDI device IDs that no spec file on the node defines"
 
-    def prepare(self, request: Any, forward: Forward, version: str) -> Any:
-        response = forward(request)
-        for entry in response.claims.values():
-            for device in entry.devices:
-                device.cdi_device_ids[:] = [f"{i}-missing" for i in device.cdi_device_ids]
-        return response
+    def change(self, device: Any) -> None:
+        device.cdi_device_ids[:] = [f"{i}-missing" for i in device.cdi_device_ids]
 
 
 class SecondPrepareDiffers(Mutant):
@@ -150,16 +151,12 @@ class StalePreparation(Mutant):
         return response
 
 
-class SubrequestNames(Mutant):
+class SubrequestNames(DeviceMutant):
     name, killed_by = "subrequest-names", "DRA-PREP-007"
     bug = "request names keep the /subrequest suffix of the allocation result"
 
-    def prepare(self, request: Any, forward: Forward, version: str) -> Any:
-        response = forward(request)
-        for entry in response.claims.values():
-            for device in entry.devices:
-                device.request_names[:] = [f"{n}/sub" for n in device.request_names]
-        return response
+    def change(self, device: Any) -> None:
+        device.request_names[:] = [f"{n}/sub" for n in device.request_names]
 
 
 class SwallowErrors(Mutant):
@@ -208,17 +205,15 @@ class FailWholeCall(Mutant):
         return response
 
 
-class V1beta1Differs(Mutant):
+class V1beta1Differs(DeviceMutant):
     name, killed_by = "v1beta1-differs", "DRA-GRPC-002"
     bug = "the v1beta1 service, kept for older kubelets, answers without CDI device IDs"
 
-    def prepare(self, request: Any, forward: Forward, version: str) -> Any:
-        response = forward(request)
-        if version == "v1beta1":
-            for entry in response.claims.values():
-                for device in entry.devices:
-                    del device.cdi_device_ids[:]
-        return response
+    def applies(self, version: str) -> bool:
+        return version == "v1beta1"
+
+    def change(self, device: Any) -> None:
+        del device.cdi_device_ids[:]
 
 
 class OneCallAtATime(Mutant):
