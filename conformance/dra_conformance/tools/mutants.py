@@ -20,6 +20,14 @@ import grpc
 Forward = Callable[[Any], Any]  # the call to the real driver, with a (possibly new) request
 
 
+class Abort(Exception):
+    """Raised by a hook: the proxy answers the call with this gRPC status."""
+
+    def __init__(self, code: grpc.StatusCode, details: str) -> None:
+        super().__init__(details)
+        self.code, self.details = code, details
+
+
 @dataclass
 class Mutant:
     """No bug at all: every hook passes the call through. Subclasses override one hook."""
@@ -201,7 +209,7 @@ class FailWholeCall(Mutant):
         response = forward(request)
         failed = [entry.error for entry in response.claims.values() if entry.error]
         if failed:
-            raise _Abort(grpc.StatusCode.UNKNOWN, f"get resource claims: {failed[0]}")
+            raise Abort(grpc.StatusCode.UNKNOWN, f"get resource claims: {failed[0]}")
         return response
 
 
@@ -223,7 +231,7 @@ class OneCallAtATime(Mutant):
     def prepare(self, request: Any, forward: Forward, version: str) -> Any:
         busy = self.state.setdefault("busy", threading.Semaphore(1))
         if not busy.acquire(blocking=False):
-            raise _Abort(grpc.StatusCode.UNAVAILABLE, "busy: one call at a time")
+            raise Abort(grpc.StatusCode.UNAVAILABLE, "busy: one call at a time")
         try:
             return forward(request)
         finally:
@@ -320,7 +328,7 @@ class DiesOnRejection(Mutant):
 
     def _refuse_while_restarting(self) -> None:
         if time.monotonic() < self.state.get("restarted_at", 0.0):
-            raise _Abort(grpc.StatusCode.UNAVAILABLE, "the plugin exited and is restarting")
+            raise Abort(grpc.StatusCode.UNAVAILABLE, "the plugin exited and is restarting")
 
 
 # -- health ---------------------------------------------------------------------------------
@@ -335,21 +343,12 @@ class PartialHealth(Mutant):
         return message
 
 
-class _Abort(Exception):
-    """Raised by a hook: the proxy answers the call with this gRPC status."""
-
-    def __init__(self, code: grpc.StatusCode, details: str) -> None:
-        super().__init__(details)
-        self.code, self.details = code, details
-
-
 MUTANTS: dict[str, type[Mutant]] = {m.name: m for m in (
     DropCdiIds, WrongDevice, ExtraDevice, MalformedCdiId, UnresolvableCdiId,
     SecondPrepareDiffers, StalePreparation, SubrequestNames, SwallowErrors, DropErrorEntries,
     FailWholeCall, V1beta1Differs, OneCallAtATime, IgnoreConfig, LeakCdiSpec,
     UnknownUnprepareFails, UnprepareTwiceFails, UnknownServiceVersions, DiesOnRejection,
     PartialHealth)}
-Abort = _Abort
 
 
 def table() -> str:
