@@ -38,6 +38,9 @@ class Book:
     started: str = field(default_factory=_now)
     kubernetes_version: str = "unknown (no --dra-kubeconfig)"
     log: E2ELog | None = None
+    # Set when the driver's registration socket was not found in time: later tests do not
+    # wait the whole ready timeout again for a driver that is not there.
+    driver_missing: bool = False
 
     def record(self, nodeid: str, requirements: tuple[str, ...]) -> TestRecord:
         self.records[nodeid] = TestRecord(nodeid, requirements)

@@ -26,6 +26,7 @@ if TYPE_CHECKING:
 
 Connect = Callable[[], "KubeletClient"]
 KUBELET_RESTART_TIMEOUT = 180.0
+MISSING_DRIVER_WAIT = 0.0  # seconds a test waits for a driver the session already missed
 
 
 @pytest.fixture(scope="session")
@@ -79,17 +80,29 @@ def dra_connect(dra_book: Book, dra_profile: DriverProfile,
                 dra_registration_path: Path) -> Iterator[Connect]:
     """Connects to the driver as the plugin watcher would find it now; closes on teardown."""
     from dra_conformance.kubelet.client import KubeletClient  # noqa: PLC0415
-    from dra_conformance.kubelet.discovery import find_registration_socket  # noqa: PLC0415
+    from dra_conformance.kubelet.discovery import (  # noqa: PLC0415
+        find_registration_socket,
+        plugin_names,
+    )
 
     opened: list[KubeletClient] = []
     plugin = dra_book.settings.plugin_socket or dra_profile.sockets.plugin
 
     def connect() -> KubeletClient:
+        timeout = dra_profile.deployment.ready_timeout_seconds
+        if dra_book.driver_missing:
+            timeout = min(timeout, MISSING_DRIVER_WAIT)
         socket = find_registration_socket(dra_registration_path, dra_profile.driver,
-                                          timeout=dra_profile.deployment.ready_timeout_seconds)
+                                          timeout=timeout)
         if socket is None:
+            dra_book.driver_missing = True
+            answering = plugin_names(dra_registration_path)
             pytest.fail(f"no registration socket at {dra_registration_path} answers GetInfo "
-                        f"as {dra_profile.driver}")
+                        f"as {dra_profile.driver} after {timeout:.0f}s; "
+                        + (f"sockets there answer as {', '.join(answering)}: is "
+                           "spec.driver.name the name the driver registers with?"
+                           if answering else "no socket there answers at all"))
+        dra_book.driver_missing = False
         client = KubeletClient(socket, plugin)
         opened.append(client)
         return client

@@ -48,6 +48,14 @@ def _find_once(path: Path, driver: str) -> Path | None:
     return None
 
 
+def plugin_names(path: Path) -> list[str]:
+    """The names the sockets at ``path`` (a socket or a directory) answer GetInfo with."""
+    sockets = [path] if not path.is_dir() else sorted(
+        p for p in path.iterdir() if not p.name.startswith(".") and _is_socket(p))
+    return sorted({name for socket in sockets if _is_socket(socket)
+                   if (name := plugin_name(socket)) is not None})
+
+
 def _is_socket(path: Path) -> bool:
     try:
         return stat.S_ISSOCK(path.stat().st_mode)

@@ -347,8 +347,8 @@ MUTANTS: dict[str, type[Mutant]] = {m.name: m for m in (
     DropCdiIds, WrongDevice, ExtraDevice, MalformedCdiId, UnresolvableCdiId,
     SecondPrepareDiffers, StalePreparation, SubrequestNames, SwallowErrors, DropErrorEntries,
     FailWholeCall, V1beta1Differs, OneCallAtATime, IgnoreConfig, LeakCdiSpec,
-    UnknownUnprepareFails, UnprepareTwiceFails, UnknownServiceVersions, DiesOnRejection,
-    PartialHealth)}
+    UnknownUnprepareFails, UnprepareTwiceFails, UnknownServiceVersions,
+    DiesOnRejection, PartialHealth)}
 
 
 def table() -> str:
