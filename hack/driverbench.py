@@ -30,8 +30,8 @@ import click
 import grpc
 from dra_reference.kube import api_client
 from dra_reference.plugin.bench import percentile
-from driverbenchkit import fpga
-from driverbenchkit.cluster import DRIVER, Cluster, PluginProcess, local_cluster
+from driverbenchkit import fpga, sidebyside
+from driverbenchkit.cluster import DRIVER, Cluster, DriverProcess, local_cluster, reference_plugin
 from driverbenchkit.kubelet import DraClient, allocated_claims
 from driverbenchkit.slices import PoolWatch
 from kubernetes import client
@@ -57,7 +57,7 @@ def latency_table(title: str) -> Table:
 def run_cluster(cluster: Cluster, where: Path, prepares: int, cycles: int, gpu: str) -> None:
     work = Path(tempfile.mkdtemp(prefix="drabench-", dir=where))
     state = runtime.up(profiles.load("edge-node"), work / "hw", cluster.node, cameras=False)
-    plugin = PluginProcess(Path(state.root), work, cluster)
+    plugin = reference_plugin(Path(state.root), work, cluster)
     api = client.ResourceV1Api(api_client(cluster.kubeconfig))
     try:
         with PoolWatch(api, DRIVER, cluster.node) as pool:
@@ -66,7 +66,7 @@ def run_cluster(cluster: Cluster, where: Path, prepares: int, cycles: int, gpu: 
             pool.wait_for(bool, since=0)
             time.sleep(2)  # let the first publish and the watches settle
             memory = [("after discovery", plugin.memory())]
-            calls = prepare_many(api, plugin, sorted(pool.now()), prepares)
+            calls = prepare_many(api, plugin, cluster.node, sorted(pool.now()), prepares)
             memory.append((f"after {prepares} prepares + unprepares", plugin.memory()))
             plug = hotplug(pool, Path(state.root), gpu, cycles)
         print_memory(memory)
@@ -87,13 +87,13 @@ def run_cluster(cluster: Cluster, where: Path, prepares: int, cycles: int, gpu: 
         shutil.rmtree(work, ignore_errors=True)
 
 
-def prepare_many(api: client.ResourceV1Api, plugin: PluginProcess, devices: list[str],
-                 prepares: int) -> dict[str, list[float]]:
+def prepare_many(api: client.ResourceV1Api, plugin: DriverProcess, node: str,
+                 devices: list[str], prepares: int) -> dict[str, list[float]]:
     """``prepares`` prepare/unprepare pairs over one allocated claim per GPU of the pool."""
     gpus = [name for name in devices if name.startswith("gpu-")]
     samples: dict[str, list[float]] = {"prepare": [], "unprepare": []}
-    with allocated_claims(api, DRIVER, plugin.cluster.node, gpus) as claims, \
-            grpc.insecure_channel(f"unix:{plugin.dra_socket}") as channel:
+    with allocated_claims(api, DRIVER, node, gpus) as claims, \
+            grpc.insecure_channel(f"unix:{plugin.socket}") as channel:
         dra = DraClient(channel)
         for n in range(prepares):
             claim = claims[n % len(claims)]
@@ -154,6 +154,14 @@ def cluster_options(function: click.decorators.FC) -> click.decorators.FC:
         click.option("--controller-manager-port", default=10857),
         click.option("--scheduler-port", default=10859),
         click.option("--pod-subnet", default="10.248.0.0/16"),
+    ]
+    for option in reversed(options):
+        function = option(function)
+    return function
+
+
+def figures_options(function: click.decorators.FC) -> click.decorators.FC:
+    options = [
         click.option("--prepares", default=300, help="prepare/unprepare pairs"),
         click.option("--cycles", default=20, help="unplug/replug cycles"),
         click.option("--gpu", default="gpu1", help="fakehw device to unplug"),
@@ -169,19 +177,24 @@ def where_option(function: click.decorators.FC) -> click.decorators.FC:
                         help="folder for trees and sockets (short: socket path limit)")(function)
 
 
-def figures_on_cluster(*, where: Path, cluster_name: str, apiserver_port: int, etcd_port: int,
-                       kubelet_port: int, controller_manager_port: int, scheduler_port: int,
-                       pod_subnet: str, prepares: int, cycles: int, gpu: str) -> None:
-    settings = ClusterSettings(name=cluster_name, nodes=1, apiserver_port=apiserver_port,
-                               etcd_port=etcd_port, kubelet_port=kubelet_port,
-                               controller_manager_port=controller_manager_port,
-                               scheduler_port=scheduler_port, pod_subnet=pod_subnet)
-    with local_cluster(settings, Console(stderr=True)) as cluster:
+def cluster_settings(*, cluster_name: str, apiserver_port: int, etcd_port: int,
+                     kubelet_port: int, controller_manager_port: int, scheduler_port: int,
+                     pod_subnet: str) -> ClusterSettings:
+    return ClusterSettings(name=cluster_name, nodes=1, apiserver_port=apiserver_port,
+                           etcd_port=etcd_port, kubelet_port=kubelet_port,
+                           controller_manager_port=controller_manager_port,
+                           scheduler_port=scheduler_port, pod_subnet=pod_subnet)
+
+
+def figures_on_cluster(*, where: Path, prepares: int, cycles: int, gpu: str,
+                       **ports: object) -> None:
+    with local_cluster(cluster_settings(**ports), Console(stderr=True)) as cluster:  # type: ignore[arg-type]
         run_cluster(cluster, where, prepares, cycles, gpu)
 
 
 @main.command("cluster")
 @cluster_options
+@figures_options
 @where_option
 def cluster_command(**options: object) -> None:
     """Memory, prepare through the API server and hot-plug latency, on a real cluster."""
@@ -196,8 +209,70 @@ def fpga_command(iterations: int, where: Path) -> None:
     run_fpga(where, iterations)
 
 
+def print_comparison(measured: list[sidebyside.Subject], rounds: int) -> None:
+    by_name = {subject.name: subject for subject in measured}
+    reference = by_name[sidebyside.REFERENCE]
+    others = [subject for subject in measured if subject is not reference]
+    for claims in (1, sidebyside.CLAIMS):
+        table = Table("driver", "step", "p50 (ms)", "p90 (ms)", "p99 (ms)", "max (ms)",
+                      "CPU/call (ms)", title=f"{claims} claim(s) per call, {rounds} rounds, "
+                      "interleaved; latency as the caller of the DRA socket sees it")
+        for subject in measured:
+            for step in sidebyside.STEPS:
+                key = f"{step}/{claims}"
+                values = subject.samples[key]
+                figures = sidebyside.percentiles(values)
+                table.add_row(subject.name, step, *(f"{figures[p]:.1f}" for p in
+                                                    ("p50", "p90", "p99", "max")),
+                              f"{subject.cpu[key] * 1000 / len(values):.2f}")
+            table.add_section()
+        console.print(table)
+    table = Table("driver", "VmRSS (MiB)", "VmHWM (MiB)",
+                  title="memory after the rounds")
+    for subject in measured:
+        table.add_row(subject.name, f"{subject.memory['VmRSS'] / 1024:.1f}",
+                      f"{subject.memory['VmHWM'] / 1024:.1f}")
+    console.print(table)
+    table = Table("figure", *(f"reference / {other.name}" for other in others),
+                  title="ratios: below 1.00 the reference driver is faster or smaller")
+    for claims in (1, sidebyside.CLAIMS):
+        for step in sidebyside.STEPS:
+            key = f"{step}/{claims}"
+            mine = sidebyside.percentiles(reference.samples[key])
+            for p in ("p50", "p99"):
+                table.add_row(f"{step}, {claims} claim(s), {p}", *(
+                    _ratio(mine[p], sidebyside.percentiles(other.samples[key])[p])
+                    for other in others))
+    mine_cpu = reference.cpu["prepare/1"] / len(reference.samples["prepare/1"])
+    table.add_row("CPU per prepare, 1 claim", *(
+        _ratio(mine_cpu, other.cpu["prepare/1"] / len(other.samples["prepare/1"]))
+        for other in others))
+    table.add_row("VmRSS", *(_ratio(reference.memory["VmRSS"], other.memory["VmRSS"])
+                             for other in others))
+    console.print(table)
+
+
+def _ratio(mine: float, theirs: float) -> str:
+    return f"{mine / theirs:.2f}" if theirs else "-"
+
+
+@main.command("compare")
+@cluster_options
+@click.option("--rounds", default=200, help="interleaved rounds (each: 1 claim, then "
+              f"{sidebyside.CLAIMS} claims per call)")
+@where_option
+def compare_command(rounds: int, where: Path, **options: object) -> None:
+    """The reference driver beside upstream's DRA test driver and dra-example-driver."""
+    settings = cluster_settings(**options)  # type: ignore[arg-type]
+    with local_cluster(settings, Console(stderr=True)) as cluster:
+        measured = sidebyside.measure(cluster, where, rounds,
+                                      lambda text: console.print(f"[dim]{text}[/]"))
+    print_comparison(measured, rounds)
+
+
 @main.command("all")
 @cluster_options
+@figures_options
 @click.option("--iterations", default=20, help="FPGA claims per row")
 @where_option
 def all_command(iterations: int, **options: object) -> None:

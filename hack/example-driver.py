@@ -36,14 +36,11 @@ from typing import Any
 
 import click
 import yaml
+from conformancejob.exampledriver import MODULE, PLUGIN, VERSION, build
 from conformancejob.job import built_binary, cluster_status
 from conformancejob.supervisor import end_process, listening, process_start_time
 
 REPO = Path(__file__).resolve().parents[1]
-MODULE = "sigs.k8s.io/dra-example-driver"
-VERSION = "v0.4.0"
-PACKAGE = "cmd/dra-example-kubeletplugin"
-PLUGIN = "dra-example-kubeletplugin"
 DRIVER = "gpu.example.com"  # its gpu profile's default driver name
 PROFILE = REPO / "conformance/examples/dra-example-driver-local.yaml"
 RESULTS = REPO / "results/example-driver"
@@ -65,28 +62,6 @@ def echo(text: str) -> None:
 
 def fakehw(*args: str) -> list[str]:
     return [sys.executable, "-m", "fakehw.cli", *args]
-
-
-def build(version: str) -> Path:
-    """The plugin built from the module's own go.mod and go.sum, so its dependencies are the
-    release's. ``go install pkg@version`` is not used: it asks the proxy for the module's
-    version list (for deprecations), which a proxy may refuse."""
-    cache = Path(os.environ.get("FAKEHW_CACHE_DIR") or Path.home() / ".cache/fakehw")
-    binary = cache / "bin" / f"dra-example-driver-{version}" / PLUGIN
-    if binary.is_file():
-        return binary
-    env = dict(os.environ, GOFLAGS="-mod=readonly")
-    done = subprocess.run(["go", "mod", "download", "-json", f"{MODULE}@{version}"],
-                          capture_output=True, text=True, check=False, env=env, cwd=cache)
-    if done.returncode != 0:
-        raise click.ClickException(f"go mod download {MODULE}@{version}: {done.stdout}"
-                                   f"{done.stderr}")
-    source = Path(json.loads(done.stdout)["Dir"])
-    binary.parent.mkdir(parents=True, exist_ok=True)
-    echo(f"building {PLUGIN} {version} from {MODULE} (a few minutes, once)")
-    subprocess.run(["go", "build", "-trimpath", "-o", str(binary), f"./{PACKAGE}"],
-                   check=True, env=env, cwd=source)
-    return binary
 
 
 class Driver:

@@ -19,7 +19,7 @@ import fcntl
 import hashlib
 import json
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -86,15 +86,23 @@ class Checkpoint:
             return list(self._entries.values())
 
     def put(self, entry: CheckpointEntry) -> None:
-        with self._lock, self._file_lock():
-            self._refresh()
-            self._entries[entry.claim.uid] = entry
-            self._save()
+        self.update(put=(entry,))
 
     def remove(self, uid: str) -> None:
+        self.update(remove=(uid,))
+
+    def update(self, *, put: Iterable[CheckpointEntry] = (), remove: Iterable[str] = ()) -> None:
+        """Several claims' changes in one durable write (none if nothing changes): a batch
+        of claims costs what one claim costs."""
         with self._lock, self._file_lock():
             self._refresh()
-            if self._entries.pop(uid, None) is not None:
+            changed = False
+            for entry in put:
+                self._entries[entry.claim.uid] = entry
+                changed = True
+            for uid in remove:
+                changed = self._entries.pop(uid, None) is not None or changed
+            if changed:
                 self._save()
 
     @contextlib.contextmanager

@@ -10,11 +10,12 @@ figures here do not need.
 from __future__ import annotations
 
 import contextlib
+import os
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import click
@@ -25,6 +26,7 @@ from fakehw.cluster.settings import ClusterSettings
 
 DRIVER = "bench.fakehw.dev"
 INSTANCE = "bench"
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
 
 @dataclass(frozen=True)
@@ -52,60 +54,81 @@ def local_cluster(settings: ClusterSettings, console: Console) -> Iterator[Clust
 
 
 @dataclass
-class PluginProcess:
-    """``python -m dra_reference kubelet-plugin`` over a fakehw tree, in folders of its own."""
+class DriverProcess:
+    """A kubelet plugin run as a host process in folders of its own; ``socket`` is its DRA
+    socket, which it serves once it is ready."""
 
-    tree: Path
-    work: Path  # short: the DRA socket lives below it
-    cluster: Cluster
+    label: str
+    command: list[str]
+    socket: Path
+    log: Path
+    env: dict[str, str] = field(default_factory=dict)
     process: subprocess.Popen[bytes] | None = None
 
-    @property
-    def dra_socket(self) -> Path:
-        return self.work / "plugins" / DRIVER / f"dra-{INSTANCE}.sock"
-
-    @property
-    def log(self) -> Path:
-        return self.work / "plugin.log"
-
     def start(self) -> None:
-        command = [
-            sys.executable, "-m", "dra_reference", "kubelet-plugin", "--driver-name", DRIVER,
-            "--node-name", self.cluster.node, "--sysfs-root", str(self.tree / "sys"),
-            "--devfs-root", str(self.tree / "dev"), "--plugins-dir", str(self.work / "plugins"),
-            "--registry-dir", str(self.work / "registry"), "--cdi-dir", str(self.work / "cdi"),
-            "--state-dir", str(self.work / "state"), "--kubeconfig", str(self.cluster.kubeconfig),
-            "--instance-id", INSTANCE, "--resync-seconds", "60"]
-        for folder in ("plugins", "registry", "cdi", "state"):
-            (self.work / folder).mkdir(parents=True, exist_ok=True)
         with self.log.open("ab") as stream:
-            self.process = subprocess.Popen(command, stdout=stream, stderr=subprocess.STDOUT)
+            self.process = subprocess.Popen(self.command, stdout=stream,
+                                            stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                            env=dict(os.environ, **self.env))
 
     def check(self) -> None:
         if self.process is None or self.process.poll() is not None:
             tail = self.log.read_text(errors="replace")[-2000:]
-            raise click.ClickException(f"the driver exited; its log ends:\n{tail}")
+            raise click.ClickException(f"{self.label} exited; its log ends:\n{tail}")
 
     def wait_for_socket(self, timeout: float = 60) -> None:
         deadline = time.monotonic() + timeout
-        while not self.dra_socket.exists():
+        while not self.socket.exists():
             self.check()
             if time.monotonic() > deadline:
-                raise click.ClickException(f"no DRA socket after {timeout:.0f}s; see {self.log}")
+                raise click.ClickException(f"{self.label}: no DRA socket {self.socket} after "
+                                           f"{timeout:.0f}s; see {self.log}")
             time.sleep(0.1)
+
+    @property
+    def pid(self) -> int:
+        self.check()
+        assert self.process is not None  # noqa: S101 (check() says so)
+        return self.process.pid
 
     def memory(self) -> dict[str, int]:
         """VmRSS and VmHWM (peak resident) of the process, in KiB, from /proc."""
-        self.check()
-        assert self.process is not None  # noqa: S101 (check() says so)
         fields = {}
-        for line in Path(f"/proc/{self.process.pid}/status").read_text().splitlines():
+        for line in Path(f"/proc/{self.pid}/status").read_text().splitlines():
             key, _, value = line.partition(":")
             if key in ("VmRSS", "VmHWM"):
                 fields[key] = int(value.split()[0])
         return fields
 
+    def cpu_seconds(self) -> float:
+        """User plus system CPU time of the process, all its threads, from /proc."""
+        # the fields after the command, which is in parentheses and may hold spaces
+        fields = Path(f"/proc/{self.pid}/stat").read_text().rpartition(")")[2].split()
+        return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+
     def stop(self) -> None:
         if self.process is not None and self.process.poll() is None:
             self.process.terminate()
-            self.process.wait(timeout=30)
+            try:
+                self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+
+def reference_plugin(tree: Path, work: Path, cluster: Cluster,
+                     driver: str = DRIVER) -> DriverProcess:
+    """``python -m dra_reference kubelet-plugin`` over the fakehw tree at ``tree``."""
+    folders = {name: work / name for name in ("plugins", "registry", "cdi", "state")}
+    for folder in folders.values():
+        folder.mkdir(parents=True, exist_ok=True)
+    command = [
+        sys.executable, "-m", "dra_reference", "kubelet-plugin", "--driver-name", driver,
+        "--node-name", cluster.node, "--sysfs-root", str(tree / "sys"),
+        "--devfs-root", str(tree / "dev"), "--plugins-dir", str(folders["plugins"]),
+        "--registry-dir", str(folders["registry"]), "--cdi-dir", str(folders["cdi"]),
+        "--state-dir", str(folders["state"]), "--kubeconfig", str(cluster.kubeconfig),
+        "--instance-id", INSTANCE, "--resync-seconds", "60"]
+    return DriverProcess("the reference driver", command,
+                         folders["plugins"] / driver / f"dra-{INSTANCE}.sock",
+                         work / "plugin.log")

@@ -20,8 +20,11 @@ SERVICE = "/k8s.io.kubelet.pkg.apis.dra.v1.DRAPlugin/"
 NAMESPACE = "default"
 
 
+Claim = tuple[str, str, str]  # namespace, name, UID
+
+
 class DraClient:
-    """NodePrepareResources / NodeUnprepareResources of one claim at a time."""
+    """NodePrepareResources / NodeUnprepareResources of one claim or several in one call."""
 
     def __init__(self, channel: grpc.Channel) -> None:
         self._prepare = channel.unary_unary(
@@ -33,28 +36,42 @@ class DraClient:
             request_serializer=DRA_V1.NodeUnprepareResourcesRequest.SerializeToString,
             response_deserializer=DRA_V1.NodeUnprepareResourcesResponse.FromString)
 
-    def prepare(self, namespace: str, name: str, uid: str) -> None:
-        claims = [DRA_V1.Claim(namespace=namespace, name=name, uid=uid)]
-        response = self._prepare(DRA_V1.NodePrepareResourcesRequest(claims=claims), timeout=45)
-        if error := response.claims[uid].error:
-            raise RuntimeError(f"prepare of {namespace}/{name}: {error}")
+    def prepare(self, *claim: str) -> None:
+        self.prepare_all([(claim[0], claim[1], claim[2])])
 
-    def unprepare(self, namespace: str, name: str, uid: str) -> None:
-        claims = [DRA_V1.Claim(namespace=namespace, name=name, uid=uid)]
-        response = self._unprepare(DRA_V1.NodeUnprepareResourcesRequest(claims=claims),
-                                   timeout=45)
+    def unprepare(self, *claim: str) -> None:
+        self.unprepare_all([(claim[0], claim[1], claim[2])])
+
+    def prepare_all(self, claims: list[Claim]) -> None:
+        request = DRA_V1.NodePrepareResourcesRequest(claims=_wire(claims))
+        _check("prepare", claims, self._prepare(request, timeout=45))
+
+    def unprepare_all(self, claims: list[Claim]) -> None:
+        request = DRA_V1.NodeUnprepareResourcesRequest(claims=_wire(claims))
+        _check("unprepare", claims, self._unprepare(request, timeout=45))
+
+
+def _wire(claims: list[Claim]) -> list[Any]:
+    return [DRA_V1.Claim(namespace=namespace, name=name, uid=uid)
+            for namespace, name, uid in claims]
+
+
+def _check(call: str, claims: list[Claim], response: Any) -> None:
+    for namespace, name, uid in claims:
+        if uid not in response.claims:
+            raise RuntimeError(f"{call} of {namespace}/{name}: no answer for the claim")
         if error := response.claims[uid].error:
-            raise RuntimeError(f"unprepare of {namespace}/{name}: {error}")
+            raise RuntimeError(f"{call} of {namespace}/{name}: {error}")
 
 
 @contextmanager
-def allocated_claims(api: client.ResourceV1Api, driver: str, pool: str,
-                     devices: list[str]) -> Iterator[list[tuple[str, str, str]]]:
+def allocated_claims(api: client.ResourceV1Api, driver: str, pool: str, devices: list[str],
+                     prefix: str = "drabench") -> Iterator[list[Claim]]:
     """One claim per device, allocated to it; (namespace, name, uid) each; deleted after."""
-    made: list[tuple[str, str, str]] = []
+    made: list[Claim] = []
     try:
         for n, device in enumerate(devices):
-            name = f"drabench-{n}"
+            name = f"{prefix}-{n}"
             body: dict[str, Any] = {
                 "apiVersion": "resource.k8s.io/v1", "kind": "ResourceClaim",
                 "metadata": {"name": name}, "spec": {"devices": {"requests": [

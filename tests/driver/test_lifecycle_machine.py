@@ -58,6 +58,26 @@ class PluginLifecycle(RuleBasedStateMachine):
         assert response.claims[uid].error == ""
         self.answers.pop(uid, None)
 
+    @rule(batch=st.lists(uids, min_size=2, max_size=4, unique=True), version=versions)
+    def prepare_pod(self, batch: list[str], version: str) -> None:
+        """All claims of a pod in one call, some of them perhaps prepared already."""
+        calls = len(self.plugin.preparer.prepared)
+        answered = set(self.answers)
+        response = self.plugin.kubelet.prepare(*map(self.ref, batch), version=version)
+        for uid in batch:
+            answer = [device[:4] for device in devices_of(response, uid)]
+            assert self.answers.setdefault(uid, answer) == answer, "same answer every time"
+        new = [request.claim.uid for request in self.plugin.preparer.prepared[calls:]]
+        assert sorted(new) == sorted(set(new)), "each claim of the call prepared at most once"
+        assert not answered & set(new), "a prepared claim is not prepared again"
+
+    @rule(batch=st.lists(uids, min_size=2, max_size=4, unique=True), version=versions)
+    def unprepare_pod(self, batch: list[str], version: str) -> None:
+        response = self.plugin.kubelet.unprepare(*map(self.ref, batch), version=version)
+        for uid in batch:
+            assert response.claims[uid].error == ""
+            self.answers.pop(uid, None)
+
     @rule(n=st.integers(0, 1000))
     def unprepare_unknown(self, n: int) -> None:
         uid = f"unknown-{n}"

@@ -49,9 +49,11 @@ class DRAServicer:
 
     def NodePrepareResources(self, request: Any, context: Any) -> Any:
         response = self._pb.NodePrepareResourcesResponse()
+        refs, invalid = self._refs("prepare", request.claims)
+        outcomes = self._guarded("prepare", refs, self._lifecycle.prepare_all)
         for claim in request.claims:
-            outcome = self._per_claim("prepare", claim, self._lifecycle.prepare)
             entry = response.claims[claim.uid]
+            outcome = invalid.get(claim.uid) or outcomes[claim.uid]
             if isinstance(outcome, str):
                 entry.error = outcome
             else:
@@ -60,22 +62,42 @@ class DRAServicer:
 
     def NodeUnprepareResources(self, request: Any, context: Any) -> Any:
         response = self._pb.NodeUnprepareResourcesResponse()
+        refs, invalid = self._refs("unprepare", request.claims)
+        outcomes = self._guarded("unprepare", refs, self._lifecycle.unprepare_all)
         for claim in request.claims:
-            outcome = self._per_claim("unprepare", claim, self._lifecycle.unprepare)
+            outcome = invalid.get(claim.uid) or outcomes[claim.uid]
             response.claims[claim.uid].error = outcome if isinstance(outcome, str) else ""
         return response
 
-    def _per_claim(self, verb: str, claim: Any, step: Callable[[ClaimRef], T]) -> T | str:
-        """Run one claim's step; any failure becomes that claim's error text."""
+    def _refs(self, verb: str, claims: Any) -> tuple[list[ClaimRef], dict[str, str]]:
+        """The well-formed claims, and an error text for each of the others."""
+        refs: list[ClaimRef] = []
+        invalid: dict[str, str] = {}
+        for claim in claims:
+            try:
+                refs.append(claim_ref(claim))
+            except InvalidRequestError as exc:
+                invalid[claim.uid] = self._describe(verb, claim, exc)
+        return refs, invalid
+
+    def _guarded(self, verb: str, refs: list[ClaimRef],
+                 step: Callable[[list[ClaimRef]], dict[str, T | Exception]]) -> dict[str, T | str]:
+        """Run a step over claims; every failure becomes its claim's error text."""
         try:
-            return step(claim_ref(claim))
-        except DriverError as exc:
+            outcomes = step(refs)
+        except Exception as exc:  # a bug outside any one claim: every claim fails with it
+            outcomes = {ref.uid: exc for ref in refs}
+        return {ref.uid: self._describe(verb, ref, outcome)
+                if isinstance(outcome, Exception) else outcome
+                for ref in refs for outcome in (outcomes[ref.uid],)}
+
+    def _describe(self, verb: str, claim: Any, exc: Exception) -> str:
+        if isinstance(exc, DriverError):
             kind = "retryable" if exc.retryable else "permanent"
             return f"{verb} claim {claim.namespace}/{claim.name} ({claim.uid}): {exc} [{kind}]"
-        except Exception as exc:
-            self._errors.record(f"{verb} of claim {claim.uid}", exc)
-            return (f"{verb} claim {claim.namespace}/{claim.name} ({claim.uid}): internal "
-                    f"error in the driver: {type(exc).__name__}: {exc} [retryable]")
+        self._errors.record(f"{verb} of claim {claim.uid}", exc)
+        return (f"{verb} claim {claim.namespace}/{claim.name} ({claim.uid}): internal "
+                f"error in the driver: {type(exc).__name__}: {exc} [retryable]")
 
     def _device(self, record: PreparedRecord) -> Any:
         allocated = record.prepared.allocated

@@ -35,78 +35,136 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import replace
-from typing import TypeVar
+from typing import TypeAlias, TypeVar
 
 from dra_reference.cdi import SpecDir
 from dra_reference.checkpoint import Checkpoint, CheckpointEntry, ClaimStatus, PreparedRecord
 from dra_reference.errors import DriverError, PreparerError, TemporaryError
 from dra_reference.plugin.claims import allocated_devices
-from dra_reference.plugin.model import ClaimRef, PreparedDevice, PrepareRequest
+from dra_reference.plugin.model import AllocatedDevice, ClaimRef, PreparedDevice, PrepareRequest
 from dra_reference.plugin.seams import ChangeAware, ClaimSource, Preparer
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+Outcome: TypeAlias = T | Exception  # a claim's result, or why it has none
+Records: TypeAlias = tuple[PreparedRecord, ...]
+Allocated: TypeAlias = tuple[AllocatedDevice, ...]
 
 
 class ClaimLifecycle:
-    """The state machine behind NodePrepareResources and NodeUnprepareResources."""
+    """The state machine behind NodePrepareResources and NodeUnprepareResources.
+
+    The kubelet sends all claims of a pod in one call. They are read from the API server
+    concurrently, and each checkpoint write holds every claim of the call that has reached
+    that step, so a call of eight claims makes as many durable writes as a call of one. Each
+    claim still gets its own outcome: a failed one is rolled back on its own, and the others
+    are answered.
+    """
 
     def __init__(self, driver: str, claims: ClaimSource, preparer: Preparer,
-                 checkpoint: Checkpoint, specs: SpecDir) -> None:
+                 checkpoint: Checkpoint, specs: SpecDir, fetchers: int = 8) -> None:
         self.driver = driver
         self._claims = claims
         self._preparer = preparer
         self._checkpoint = checkpoint
         self._specs = specs
-        # One claim at a time: Preparers then need no locking of their own, and a kubelet
-        # retry racing the original call finds the finished entry instead of a second run.
+        # One call at a time in the Preparer: Preparers then need no locking of their own,
+        # and a kubelet retry racing the original call finds the finished entry instead of a
+        # second run. Reading claims from the API server, the slow part, is outside it.
         self._lock = threading.Lock()
+        self._fetch_pool = ThreadPoolExecutor(max_workers=fetchers,
+                                              thread_name_prefix="claim-fetch")
+
+    def close(self) -> None:
+        self._fetch_pool.shutdown(wait=False, cancel_futures=True)
 
     def prepare(self, ref: ClaimRef) -> tuple[PreparedRecord, ...]:
         """Prepare a claim, or return what an earlier prepare of it returned."""
-        with self._lock:
-            done = self._prepared(ref.uid)
-        if done is not None:
-            return done
-        # The API server may be slow; other claims keep moving meanwhile.
-        allocated = allocated_devices(self._claims.get(ref.namespace, ref.name), ref,
-                                      self.driver)
-        with self._lock:
-            done = self._prepared(ref.uid)
-            if done is not None:
-                return done
-            if (stale := self._checkpoint.get(ref.uid)) is not None:
-                self._settle(stale)
-            return self._prepare_fresh(CheckpointEntry(ref, ClaimStatus.PREPARING, allocated))
+        return _result(self.prepare_all([ref])[ref.uid])
 
     def unprepare(self, ref: ClaimRef) -> None:
         """Undo a claim's preparation; a claim never prepared here is already undone."""
+        _result(self.unprepare_all([ref])[ref.uid])
+
+    def prepare_all(self, refs: Sequence[ClaimRef]) -> dict[str, Outcome[Records]]:
+        """Prepare claims (or repeat what an earlier prepare answered); an outcome per UID."""
+        outcomes: dict[str, Outcome[Records]] = {}
         with self._lock:
-            entry = self._checkpoint.get(ref.uid)
-            if entry is None:
-                self._specs.remove_claim(ref.uid)  # a leftover from outside the checkpoint
-                return
-            self._settle(entry)
+            for ref in _unique(refs):
+                done = self._prepared(ref.uid)
+                if done is not None:
+                    outcomes[ref.uid] = done
+        todo = [ref for ref in _unique(refs) if ref.uid not in outcomes]
+        fetched = self._fetch(todo)
+        with self._lock:
+            fresh = []
+            for ref in todo:
+                allocated = fetched[ref.uid]
+                if isinstance(allocated, BaseException):
+                    outcomes[ref.uid] = allocated
+                elif (done := self._prepared(ref.uid)) is not None:  # prepared meanwhile
+                    outcomes[ref.uid] = done
+                elif (stale := self._checkpoint.get(ref.uid)) is not None and (
+                        failed := self._settle_all([stale])[ref.uid]) is not None:
+                    outcomes[ref.uid] = failed
+                else:
+                    fresh.append(CheckpointEntry(ref, ClaimStatus.PREPARING, allocated))
+            outcomes.update(self._prepare_fresh(fresh))
+        return outcomes
+
+    def unprepare_all(self, refs: Sequence[ClaimRef]) -> dict[str, Outcome[None]]:
+        """Unprepare claims; an outcome per UID (None: done)."""
+        with self._lock:
+            outcomes: dict[str, Outcome[None]] = {}
+            entries = []
+            for ref in _unique(refs):
+                entry = self._checkpoint.get(ref.uid)
+                if entry is None:
+                    self._specs.remove_claim(ref.uid)  # a leftover from outside the checkpoint
+                    outcomes[ref.uid] = None
+                else:
+                    entries.append(entry)
+            outcomes.update(self._settle_all(entries))
+            return outcomes
 
     def recover(self) -> None:
         """At start: finish or roll back half-done claims, restore missing spec files and
         remove spec files no prepared claim owns."""
         with self._lock:
-            for entry in self._checkpoint.entries():
+            entries = self._checkpoint.entries()
+            for entry in entries:
                 if entry.status is ClaimStatus.PREPARED:
                     self._ensure_spec(entry, compare=True)
-                    continue
-                try:
-                    self._settle(entry)
-                except DriverError:
-                    log.exception("recovering claim %s (%s) failed; retried on its next "
-                                  "request", entry.claim, entry.status.value)
+            half_done = [e for e in entries if e.status is not ClaimStatus.PREPARED]
+            for uid, failure in self._settle_all(half_done).items():
+                if failure is not None:
+                    log.error("recovering claim %s failed; retried on its next request: %s",
+                              uid, failure)
             prepared = {entry.claim.uid for entry in self._checkpoint.entries()
                         if entry.status is ClaimStatus.PREPARED}
             for uid in self._specs.claim_uids() - prepared:
                 log.info("removing CDI spec of claim %s, which is not prepared", uid)
                 self._specs.remove_claim(uid)
+
+    def _fetch(self, refs: Sequence[ClaimRef]) -> dict[str, Outcome[Allocated]]:
+        """Each claim's devices of this driver, read from the API server concurrently."""
+        def one(ref: ClaimRef) -> Allocated:
+            return allocated_devices(self._claims.get(ref.namespace, ref.name), ref,
+                                     self.driver)
+
+        if len(refs) == 1:  # no thread hop for the common case
+            futures = {refs[0].uid: _now(one, refs[0])}
+        else:
+            futures = {ref.uid: self._fetch_pool.submit(one, ref) for ref in refs}
+        fetched: dict[str, Outcome[Allocated]] = {}
+        for uid, future in futures.items():
+            try:
+                fetched[uid] = future.result()
+            except Exception as exc:
+                fetched[uid] = exc
+        return fetched
 
     def _prepared(self, uid: str) -> tuple[PreparedRecord, ...] | None:
         entry = self._checkpoint.get(uid)
@@ -115,33 +173,72 @@ class ClaimLifecycle:
         self._ensure_spec(entry)
         return entry.devices
 
-    def _prepare_fresh(self, entry: CheckpointEntry) -> tuple[PreparedRecord, ...]:
-        if self._changes_devices(entry):
-            self._checkpoint.put(entry)
+    def _prepare_fresh(self, entries: list[CheckpointEntry]) -> dict[str, Outcome[Records]]:
+        outcomes: dict[str, Outcome[Records]] = {}
+        recorded = [entry for entry in entries if self._changes_devices(entry)]
         try:
-            prepared = _call("prepare", entry.claim, self._preparer.prepare,
-                             PrepareRequest(entry.claim, entry.allocated))
-            records = self._write_spec(entry.claim.uid, prepared)
-        except Exception:  # DriverErrors, and bugs too: never leave work half done
+            self._checkpoint.update(put=recorded)
+        except Exception as exc:  # nothing was done to those claims yet
+            outcomes.update((entry.claim.uid, exc) for entry in recorded)
+            entries = [entry for entry in entries if entry not in recorded]
+        prepared = []
+        for entry in entries:
             try:
-                self._roll_back(entry)
-            except DriverError:  # the entry stays "preparing"; retried later
-                log.exception("rolling back claim %s failed", entry.claim)
-            raise
-        self._checkpoint.put(replace(entry, status=ClaimStatus.PREPARED, devices=records))
-        return records
+                done = _call("prepare", entry.claim, self._preparer.prepare,
+                             PrepareRequest(entry.claim, entry.allocated))
+                records = self._write_spec(entry.claim.uid, done)
+            except Exception as exc:  # DriverErrors, and bugs too: never leave work half done
+                outcomes[entry.claim.uid] = exc
+                self._roll_back_quietly(entry)
+                continue
+            prepared.append(replace(entry, status=ClaimStatus.PREPARED, devices=records))
+        try:
+            self._checkpoint.update(put=prepared)
+        except Exception as exc:
+            for entry in prepared:
+                outcomes[entry.claim.uid] = exc
+                self._roll_back_quietly(entry)
+            return outcomes
+        outcomes.update((entry.claim.uid, entry.devices) for entry in prepared)
+        return outcomes
 
-    def _settle(self, entry: CheckpointEntry) -> None:
-        """Take a claim in any state to "not prepared": roll back or finish unpreparing."""
-        if entry.status is ClaimStatus.PREPARING:
-            self._roll_back(entry)
-            return
-        unpreparing = entry.with_status(ClaimStatus.UNPREPARING)
-        if entry.status is not ClaimStatus.UNPREPARING and self._changes_devices(entry):
-            self._checkpoint.put(unpreparing)
-        self._specs.remove_claim(entry.claim.uid)  # no new container gets the devices
-        _call("unprepare", entry.claim, self._preparer.unprepare, unpreparing)
-        self._checkpoint.remove(entry.claim.uid)
+    def _settle_all(self, entries: list[CheckpointEntry]) -> dict[str, Outcome[None]]:
+        """Take claims in any state to "not prepared": roll back or finish unpreparing."""
+        outcomes: dict[str, Outcome[None]] = {}
+        undo = []
+        for entry in entries:
+            if entry.status is ClaimStatus.PREPARING:
+                try:
+                    self._roll_back(entry)
+                    outcomes[entry.claim.uid] = None
+                except Exception as exc:
+                    outcomes[entry.claim.uid] = exc
+            else:
+                undo.append(entry.with_status(ClaimStatus.UNPREPARING))
+        marked = [entry.with_status(ClaimStatus.UNPREPARING) for entry in entries
+                  if entry.status is ClaimStatus.PREPARED and self._changes_devices(entry)]
+        try:
+            self._checkpoint.update(put=marked)
+        except Exception as exc:  # nothing was undone yet: they stay prepared
+            marked_uids = {entry.claim.uid for entry in marked}
+            outcomes.update((uid, exc) for uid in marked_uids)
+            undo = [entry for entry in undo if entry.claim.uid not in marked_uids]
+        undone = []
+        for entry in undo:
+            self._specs.remove_claim(entry.claim.uid)  # no new container gets the devices
+            try:
+                _call("unprepare", entry.claim, self._preparer.unprepare, entry)
+            except Exception as exc:  # the entry stays; the next unprepare tries again
+                outcomes[entry.claim.uid] = exc
+                continue
+            undone.append(entry.claim.uid)
+        try:
+            self._checkpoint.update(remove=undone)
+        except Exception as exc:  # undone, but still recorded: undone again next time
+            outcomes.update((uid, exc) for uid in undone)
+            return outcomes
+        outcomes.update((uid, None) for uid in undone)
+        return outcomes
 
     def _changes_devices(self, entry: CheckpointEntry) -> bool:
         """Whether the Preparer may change (or has changed) the claim's devices; if it
@@ -160,6 +257,12 @@ class ClaimLifecycle:
         _call("rollback", entry.claim, self._preparer.rollback, entry)
         self._checkpoint.remove(entry.claim.uid)
         log.info("rolled back claim %s", entry.claim)
+
+    def _roll_back_quietly(self, entry: CheckpointEntry) -> None:
+        try:
+            self._roll_back(entry)
+        except DriverError:  # the entry stays "preparing"; retried later
+            log.exception("rolling back claim %s failed", entry.claim)
 
     def _write_spec(self, uid: str,
                     prepared: Sequence[PreparedDevice]) -> tuple[PreparedRecord, ...]:
@@ -187,6 +290,27 @@ class ClaimLifecycle:
         else:
             return
         self._write_spec(entry.claim.uid, [record.prepared for record in entry.devices])
+
+
+def _result(outcome: Outcome[T]) -> T:
+    if isinstance(outcome, BaseException):
+        raise outcome
+    return outcome
+
+
+def _unique(refs: Sequence[ClaimRef]) -> list[ClaimRef]:
+    """The claims of a call, each UID once (the answer has one entry per UID)."""
+    return list({ref.uid: ref for ref in refs}.values())
+
+
+def _now(function: Callable[[ClaimRef], T], ref: ClaimRef) -> Future[T]:
+    """``function(ref)`` run here, as a finished future."""
+    future: Future[T] = Future()
+    try:
+        future.set_result(function(ref))
+    except Exception as exc:
+        future.set_exception(exc)
+    return future
 
 
 def _call(step: str, claim: ClaimRef, function: Callable[..., T], *args: object) -> T:

@@ -58,6 +58,7 @@ class PluginServer:
         self.registration = RegistrationService(settings.driver_name,
                                                 str(settings.dra_socket), services)
         self._servers: list[tuple[grpc.Server, Path]] = []
+        self._lifecycle: ClaimLifecycle | None = None
 
     def start(self) -> None:
         """Recover from the checkpoint, then serve DRA, then register with the kubelet."""
@@ -65,6 +66,7 @@ class PluginServer:
         lifecycle = ClaimLifecycle(settings.driver_name, self._claims, self._preparer,
                                    Checkpoint.load(settings.checkpoint),
                                    SpecDir(settings.cdi_dir, settings.cdi_kind))
+        self._lifecycle = lifecycle
         lifecycle.recover()
         try:
             self._serve(settings.dra_socket, self._add_dra_services(lifecycle))
@@ -96,6 +98,8 @@ class PluginServer:
         while self._servers:
             server, _ = self._servers.pop()
             server.stop(grace).wait()
+        if self._lifecycle is not None:
+            self._lifecycle.close()
 
     def raise_thread_errors(self) -> None:
         """Re-raise exceptions caught in server threads (for tests and supervisors)."""
