@@ -98,14 +98,20 @@ cluster-up: setup binaries ## A 2-node local cluster with the edge-node hardware
 cluster-down: setup ## Stop the local cluster and remove everything it made
 	$(BIN)/fakehw cluster down
 
-bench: setup ## Print the hardware and camera figures
+bench: setup binaries ## Print the hardware, camera and driver figures
 	$(BIN)/python -m fakehw.bench
 	$(BIN)/python -m dra_reference.plugin.bench
 	$(BIN)/python hack/driverbench.py all
 	$(BIN)/python -m fakehw.cluster.bench
+	$(BIN)/python hack/driverbench.py compare --rounds $(ROUNDS)
+
+ROUNDS ?= 200
+bench-drivers: setup binaries ## The reference driver beside upstream's test driver and dra-example-driver, interleaved
+	$(BIN)/python hack/driverbench.py compare --rounds $(ROUNDS)
 
 clean: ## Remove the virtualenv and caches made in the checkout
 	rm -rf $(VENV) $(LOWEST_VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis
 
 .PHONY: help setup lock lint protos catalogue binaries test test-lowest test-unit test-tools test-socket test-cluster \
-	test-driver-e2e conformance restart-soak certify-example-driver demo cluster-up cluster-down bench clean
+	test-driver-e2e conformance restart-soak certify-example-driver demo cluster-up cluster-down bench \
+	bench-drivers clean

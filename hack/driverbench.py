@@ -4,6 +4,7 @@
     python hack/driverbench.py all       # everything below
     python hack/driverbench.py cluster   # memory, hot-plug to ResourceSlice, prepare via API
     python hack/driverbench.py fpga      # FPGA NodePrepareResources, programming included
+    python hack/driverbench.py compare   # beside two Go drivers (make bench-drivers)
 
 ``cluster`` runs the driver as a real ``kubelet-plugin`` process over an edge-node fakehw
 tree, against a real API server (the local cluster of ``tests/driver_e2e``, reused when it
@@ -12,7 +13,8 @@ VmHWM, the peak) once discovery has published the pool and again after ``--prepa
 prepare/unprepare pairs of claims read from the API server; then, over ``--cycles``
 unplug/replug cycles of one GPU (``fakehw.machine.unplug``, what ``fakehw unplug`` does),
 the time from the unplug until the ResourceSlice without the device arrives on a watch, and
-the same for the replug. The code is in ``hack/driverbenchkit/``. Nothing asserts a time.
+the same for the replug. ``compare`` is described in ``driverbenchkit/sidebyside.py``. The
+code is in ``hack/driverbenchkit/``. Nothing asserts a time.
 
 Every option is also an environment variable, ``DRIVER_BENCH_`` and the option in capitals.
 """

@@ -55,7 +55,8 @@ class Run:
         args += ["--pyargs", "dra_conformance.suite", "--dra-profile",
                  str(self.profile.absolute()), "--dra-report-dir", str(report_dir),
                  "--dra-hypothesis-profile", self.hypothesis_profile,
-                 f"--hypothesis-seed={seed}", "-q"]
+                 f"--hypothesis-seed={seed}", "-q",
+                 "--durations=15"]  # the 15 slowest tests, printed at the end
         if self.tier != "all":
             args += ["-m", self.tier]
         for flag, value in (("--dra-kubeconfig", self.kubeconfig),

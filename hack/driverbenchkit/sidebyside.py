@@ -45,6 +45,9 @@ CLAIMS = 8
 PROFILE = "gpu-sriov-8"
 REFERENCE = "reference"
 STEPS = ("prepare", "prepare again", "unprepare")
+# The Go drivers' client-side rate limits (5 and 50 requests/s by default) would be what is
+# measured, not the drivers: every prepare reads its claims from the API server.
+UNLIMITED = ("--kube-api-qps=1000", "--kube-api-burst=1000")
 
 
 @dataclass
@@ -105,7 +108,7 @@ def _test_driver(cluster: Cluster, work: Path) -> Subject:
     command = [binary, f"--kubeconfig={cluster.kubeconfig}", f"--drivername={driver}",
                "kubelet-plugin", f"--node-name={cluster.node}", f"--cdi-dir={cdi}",
                f"--plugin-registration-path={registry}", f"--datadir={plugins}",
-               f"--num-devices={CLAIMS}"]
+               f"--num-devices={CLAIMS}", *UNLIMITED]
     process = DriverProcess("upstream's DRA test driver", command,
                             plugins / driver / "dra.sock", work / "driver.log")
     return Subject("upstream test driver", driver, process,
@@ -120,8 +123,7 @@ def _example_driver(cluster: Cluster, work: Path) -> Subject:
     command = [str(exampledriver.build(exampledriver.VERSION)),
                "--kubeconfig", str(cluster.kubeconfig), "--node-name", cluster.node,
                "--driver-name", driver, "--num-devices", str(CLAIMS),
-               # its client-side limit (5 requests/s) would be measured, not the driver
-               "--kube-api-qps", "1000", "--kube-api-burst", "1000",
+               *UNLIMITED,
                "--cdi-root", str(cdi), "--kubelet-registrar-directory-path", str(registry),
                "--kubelet-plugins-directory-path", str(plugins)]
     process = DriverProcess("dra-example-driver", command, plugins / driver / "dra.sock",

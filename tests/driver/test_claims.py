@@ -1,7 +1,8 @@
-"""From a ResourceClaim (real kubernetes client models) to this driver's devices."""
+"""From a ResourceClaim (the API server's JSON) to this driver's devices."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -61,11 +62,25 @@ class FakeResourceApi:
         return self.outcome
 
 
-def test_kube_claim_source_reads_with_a_timeout() -> None:
+class RawResponse:
+    """What the client returns with ``_preload_content=False``: the body, unparsed."""
+
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+
+
+def test_kube_claim_source_reads_the_json_with_a_timeout() -> None:
     claim = resource_claim("ns", "c", "uid-1", [])
-    api = FakeResourceApi(claim)
-    assert KubeClaimSource(api, timeout_seconds=3).get("ns", "c") is claim  # type: ignore[arg-type]
-    assert api.calls == [{"name": "c", "namespace": "ns", "_request_timeout": 3}]
+    api = FakeResourceApi(RawResponse(json.dumps(claim).encode()))
+    assert KubeClaimSource(api, timeout_seconds=3).get("ns", "c") == claim  # type: ignore[arg-type]
+    assert api.calls == [{"name": "c", "namespace": "ns", "_request_timeout": 3,
+                          "_preload_content": False}]
+
+
+def test_an_answer_that_is_not_json_is_a_fetch_error() -> None:
+    api = FakeResourceApi(RawResponse(b"<html>proxy error</html>"))
+    with pytest.raises(ClaimFetchError, match="not JSON"):
+        KubeClaimSource(api).get("ns", "c")  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize(("raised", "expected"), [

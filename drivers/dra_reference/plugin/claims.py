@@ -5,10 +5,15 @@ and three checks keep the driver from preparing the wrong thing: the claim must 
 its UID must be the one the kubelet asked about (same name and a new UID means the claim was
 deleted and re-created, and the old preparation must not be served), and only allocation
 results for this driver count (a claim may hold devices of several drivers).
+
+The claim is read as the API server's JSON and used as such: building the client's model
+objects cost more CPU than the rest of a prepare together (they are validated field by field),
+and only a handful of fields are read.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -21,10 +26,10 @@ from dra_reference.errors import (
     ClaimNotFoundError,
     ClaimReplacedError,
 )
-from dra_reference.plugin.model import JSON, AllocatedDevice, ClaimRef, OpaqueConfig
+from dra_reference.plugin.model import JSON, AllocatedDevice, ClaimJSON, ClaimRef, OpaqueConfig
 
 if TYPE_CHECKING:
-    from kubernetes.client import ResourceV1Api, ResourceV1ResourceClaim
+    from kubernetes.client import ResourceV1Api
 
 
 class KubeClaimSource:
@@ -34,10 +39,12 @@ class KubeClaimSource:
         self._api = api
         self._timeout = timeout_seconds  # well inside the kubelet's 45 s budget
 
-    def get(self, namespace: str, name: str) -> ResourceV1ResourceClaim:
+    def get(self, namespace: str, name: str) -> ClaimJSON:
         try:
-            return self._api.read_namespaced_resource_claim(
-                name=name, namespace=namespace, _request_timeout=self._timeout)
+            response: Any = self._api.read_namespaced_resource_claim(
+                name=name, namespace=namespace, _request_timeout=self._timeout,
+                _preload_content=False)  # the raw response (errors are still raised)
+            claim: ClaimJSON = json.loads(response.data)
         except ApiException as exc:
             if exc.status == 404:
                 raise ClaimNotFoundError(
@@ -47,40 +54,47 @@ class KubeClaimSource:
         except (urllib3.exceptions.HTTPError, OSError) as exc:  # retries exhausted, timeouts
             raise ClaimFetchError(
                 f"reading ResourceClaim {namespace}/{name}: {exc}") from exc
+        except ValueError as exc:
+            raise ClaimFetchError(f"reading ResourceClaim {namespace}/{name}: the API "
+                                  f"server's answer is not JSON ({exc})") from exc
+        return claim
 
 
-def allocated_devices(claim: ResourceV1ResourceClaim, ref: ClaimRef,
+def allocated_devices(claim: ClaimJSON, ref: ClaimRef,
                       driver: str) -> tuple[AllocatedDevice, ...]:
     """This driver's allocation results, checked against the kubelet's reference."""
-    uid = claim.metadata.uid if claim.metadata else None
+    uid = (claim.get("metadata") or {}).get("uid")
     if uid != ref.uid:
         raise ClaimReplacedError(f"claim {ref.namespace}/{ref.name} has UID {uid} now, not "
                                  f"{ref.uid}: it was replaced; refusing to prepare it")
-    allocation = claim.status.allocation if claim.status else None
-    if allocation is None or allocation.devices is None:
+    allocation = (claim.get("status") or {}).get("allocation") or {}
+    devices = allocation.get("devices")
+    if devices is None:
         raise ClaimNotAllocatedError(f"claim {ref} is not allocated")
-    configs = _driver_configs(allocation.devices.config or [], driver)
+    configs = _driver_configs(devices.get("config") or [], driver)
     return tuple(_allocated(result, configs)
-                 for result in allocation.devices.results or [] if result.driver == driver)
+                 for result in devices.get("results") or [] if result.get("driver") == driver)
 
 
-def _driver_configs(raw: Sequence[Any], driver: str) -> list[OpaqueConfig]:
+def _driver_configs(raw: Sequence[Mapping[str, Any]], driver: str) -> list[OpaqueConfig]:
     """This driver's opaque configs, class ones first so that claim ones override them."""
-    configs = [OpaqueConfig(item.source, tuple(item.requests or ()), item.opaque.parameters)
-               for item in raw if item.opaque is not None and item.opaque.driver == driver]
+    configs = [OpaqueConfig(item["source"], tuple(item.get("requests") or ()),
+                            item["opaque"].get("parameters"))
+               for item in raw
+               if item.get("opaque") is not None and item["opaque"].get("driver") == driver]
     return sorted(configs, key=lambda config: config.source != "FromClass")
 
 
-def _allocated(result: Any, configs: list[OpaqueConfig]) -> AllocatedDevice:
-    request, _, subrequest = result.request.partition("/")
+def _allocated(result: Mapping[str, Any], configs: list[OpaqueConfig]) -> AllocatedDevice:
+    request, _, subrequest = result["request"].partition("/")
     applicable = tuple(config for config in configs
                        if not config.requests
-                       or result.request in config.requests or request in config.requests)
-    return AllocatedDevice(request=request, pool=result.pool, device=result.device,
-                           subrequest=subrequest, share_id=result.share_id,
-                           admin_access=bool(result.admin_access), configs=applicable,
+                       or result["request"] in config.requests or request in config.requests)
+    return AllocatedDevice(request=request, pool=result["pool"], device=result["device"],
+                           subrequest=subrequest, share_id=result.get("shareID"),
+                           admin_access=bool(result.get("adminAccess")), configs=applicable,
                            parameters=merge_parameters(config.parameters for config in applicable),
-                           consumed_capacity=dict(result.consumed_capacity or {}))
+                           consumed_capacity=dict(result.get("consumedCapacity") or {}))
 
 
 def merge_parameters(ordered: Iterable[JSON]) -> Mapping[str, JSON]:

@@ -64,7 +64,7 @@ class ClaimLifecycle:
     """
 
     def __init__(self, driver: str, claims: ClaimSource, preparer: Preparer,
-                 checkpoint: Checkpoint, specs: SpecDir, fetchers: int = 8) -> None:
+                 checkpoint: Checkpoint, specs: SpecDir, *, fetchers: int = 8) -> None:
         self.driver = driver
         self._claims = claims
         self._preparer = preparer

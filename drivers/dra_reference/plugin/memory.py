@@ -1,7 +1,8 @@
-"""ResourceClaims held in memory, as real ``kubernetes.client`` model objects.
+"""ResourceClaims held in memory, as the API server's JSON.
 
-For the socket tests and the benchmark, which have no API server: the claims have the same
-types and fields ``KubeClaimSource`` returns, so the code under test reads them the same way.
+For the socket tests and the benchmark, which have no API server: the claims have the fields
+``KubeClaimSource`` returns, named as the API names them, so the code under test reads them
+the same way.
 """
 
 from __future__ import annotations
@@ -9,14 +10,10 @@ from __future__ import annotations
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
-
-from kubernetes import client
+from typing import Any
 
 from dra_reference.errors import ClaimNotFoundError
-
-if TYPE_CHECKING:
-    from kubernetes.client import ResourceV1ResourceClaim
+from dra_reference.plugin.model import ClaimJSON
 
 
 @dataclass(frozen=True)
@@ -40,44 +37,45 @@ class Config:
 
 
 def resource_claim(namespace: str, name: str, uid: str, results: Sequence[Result] | None,
-                   configs: Sequence[Config] = ()) -> ResourceV1ResourceClaim:
+                   configs: Sequence[Config] = ()) -> ClaimJSON:
     """A claim as the API server returns it; ``results=None`` leaves it unallocated."""
-    allocation = None
+    status: ClaimJSON = {}
     if results is not None:
-        allocation = client.V1AllocationResult(devices=client.V1DeviceAllocationResult(
-            results=[client.V1DeviceRequestAllocationResult(
-                request=r.request, driver=r.driver, pool=r.pool, device=r.device,
-                share_id=r.share_id, consumed_capacity=r.consumed_capacity) for r in results],
-            config=[client.V1DeviceAllocationConfiguration(
-                source=c.source, requests=list(c.requests) or None,
-                opaque=client.V1OpaqueDeviceConfiguration(driver=c.driver,
-                                                          parameters=c.parameters))
-                for c in configs]))
-    return client.ResourceV1ResourceClaim(
-        api_version="resource.k8s.io/v1", kind="ResourceClaim",
-        metadata=client.V1ObjectMeta(namespace=namespace, name=name, uid=uid),
-        spec=client.V1ResourceClaimSpec(devices=client.V1DeviceClaim(requests=[])),
-        status=client.V1ResourceClaimStatus(allocation=allocation))
+        status["allocation"] = {"devices": {
+            "results": [_result(result) for result in results],
+            "config": [{"source": config.source,
+                        **({"requests": list(config.requests)} if config.requests else {}),
+                        "opaque": {"driver": config.driver, "parameters": config.parameters}}
+                       for config in configs]}}
+    return {"apiVersion": "resource.k8s.io/v1", "kind": "ResourceClaim",
+            "metadata": {"namespace": namespace, "name": name, "uid": uid},
+            "spec": {"devices": {"requests": []}}, "status": status}
+
+
+def _result(result: Result) -> ClaimJSON:
+    fields = {"request": result.request, "driver": result.driver, "pool": result.pool,
+              "device": result.device, "shareID": result.share_id,
+              "consumedCapacity": result.consumed_capacity}
+    return {key: value for key, value in fields.items() if value is not None}
 
 
 class MemoryClaimSource:
     """A ClaimSource over a dict; ``put`` replaces a claim as re-creating it would."""
 
     def __init__(self) -> None:
-        self._claims: dict[tuple[str, str], ResourceV1ResourceClaim] = {}
+        self._claims: dict[tuple[str, str], ClaimJSON] = {}
         self._lock = threading.Lock()
         self.reads = 0
 
-    def put(self, claim: ResourceV1ResourceClaim) -> None:
-        assert claim.metadata is not None  # noqa: S101 (a programming error in the caller)
+    def put(self, claim: ClaimJSON) -> None:
         with self._lock:
-            self._claims[(str(claim.metadata.namespace), str(claim.metadata.name))] = claim
+            self._claims[(claim["metadata"]["namespace"], claim["metadata"]["name"])] = claim
 
     def delete(self, namespace: str, name: str) -> None:
         with self._lock:
             self._claims.pop((namespace, name), None)
 
-    def get(self, namespace: str, name: str) -> ResourceV1ResourceClaim:
+    def get(self, namespace: str, name: str) -> ClaimJSON:
         with self._lock:
             self.reads += 1
             try:

@@ -15,6 +15,7 @@ from typing import Any
 from dra_reference.cdi import ContainerEdits
 
 JSON = Any  # a value json.dumps accepts; opaque parameters and undo data are such values
+ClaimJSON = dict[str, Any]  # a ResourceClaim as the API server's JSON has it
 
 
 @dataclass(frozen=True)

@@ -11,11 +11,9 @@ import threading
 from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
-from dra_reference.plugin.model import DeviceHealth, PreparedDevice, PrepareRequest
+from dra_reference.plugin.model import ClaimJSON, DeviceHealth, PreparedDevice, PrepareRequest
 
 if TYPE_CHECKING:
-    from kubernetes.client import ResourceV1ResourceClaim
-
     from dra_reference.checkpoint import CheckpointEntry
 
 
@@ -78,8 +76,8 @@ class HealthSource(Protocol):
 class ClaimSource(Protocol):
     """Where ResourceClaims come from: the API server in production."""
 
-    def get(self, namespace: str, name: str) -> ResourceV1ResourceClaim:
-        """The claim as the API server has it now.
+    def get(self, namespace: str, name: str) -> ClaimJSON:
+        """The claim as the API server has it now, as its JSON.
 
         Raise ``ClaimNotFoundError`` when it does not exist and ``ClaimFetchError`` when the
         API server could not be asked.
