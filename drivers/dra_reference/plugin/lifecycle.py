@@ -93,8 +93,7 @@ class ClaimLifecycle:
         outcomes: dict[str, Outcome[Records]] = {}
         with self._lock:
             for ref in _unique(refs):
-                done = self._prepared(ref.uid)
-                if done is not None:
+                if (done := self._answered(ref.uid)) is not None:
                     outcomes[ref.uid] = done
         todo = [ref for ref in _unique(refs) if ref.uid not in outcomes]
         fetched = self._fetch(todo)
@@ -104,7 +103,7 @@ class ClaimLifecycle:
                 allocated = fetched[ref.uid]
                 if isinstance(allocated, BaseException):
                     outcomes[ref.uid] = allocated
-                elif (done := self._prepared(ref.uid)) is not None:  # prepared meanwhile
+                elif (done := self._answered(ref.uid)) is not None:  # prepared meanwhile
                     outcomes[ref.uid] = done
                 elif (stale := self._checkpoint.get(ref.uid)) is not None and (
                         failed := self._settle_all([stale])[ref.uid]) is not None:
@@ -165,6 +164,13 @@ class ClaimLifecycle:
             except Exception as exc:
                 fetched[uid] = exc
         return fetched
+
+    def _answered(self, uid: str) -> Outcome[Records] | None:
+        """What an earlier prepare answered (its spec restored if need be), or None."""
+        try:
+            return self._prepared(uid)
+        except Exception as exc:  # restoring the spec failed: this claim only
+            return exc
 
     def _prepared(self, uid: str) -> tuple[PreparedRecord, ...] | None:
         entry = self._checkpoint.get(uid)
