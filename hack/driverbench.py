@@ -30,10 +30,16 @@ from pathlib import Path
 
 import click
 import grpc
-from dra_reference.kube import api_client
 from dra_reference.plugin.bench import percentile
 from driverbenchkit import fpga, sidebyside
-from driverbenchkit.cluster import DRIVER, Cluster, DriverProcess, local_cluster, reference_plugin
+from driverbenchkit.cluster import (
+    DRIVER,
+    Cluster,
+    DriverProcess,
+    local_cluster,
+    reference_plugin,
+    resource_api,
+)
 from driverbenchkit.kubelet import DraClient, allocated_claims
 from driverbenchkit.slices import PoolWatch
 from kubernetes import client
@@ -60,7 +66,7 @@ def run_cluster(cluster: Cluster, where: Path, prepares: int, cycles: int, gpu: 
     work = Path(tempfile.mkdtemp(prefix="drabench-", dir=where))
     state = runtime.up(profiles.load("edge-node"), work / "hw", cluster.node, cameras=False)
     plugin = reference_plugin(Path(state.root), work, cluster)
-    api = client.ResourceV1Api(api_client(cluster.kubeconfig))
+    api = resource_api(cluster.kubeconfig)
     try:
         with PoolWatch(api, DRIVER, cluster.node) as pool:
             plugin.start()

@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import click
-from kubernetes.client import ResourceV1Api
 
 from dra_reference.cameracontroller import CONTROLLER_LABEL, CameraController
 from dra_reference.errors import ConfigurationError
@@ -104,8 +103,7 @@ def controller(driver_name: str, cameras_config: Path, kubeconfig: Path | None,
                probe_seconds: float) -> None:
     """Publish the cameras as pools for the whole cluster (run one per cluster)."""
     try:
-        api = ResourceV1Api(api_client(kubeconfig))
-        publisher = SlicePublisher(api, driver_name, label=CONTROLLER_LABEL)
+        publisher = SlicePublisher(api_client(kubeconfig), driver_name, label=CONTROLLER_LABEL)
         running = CameraController(cameras_config, publisher, driver_name, driver_version(),
                                    interval=probe_seconds)
     except ConfigurationError as exc:

@@ -16,8 +16,6 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from types import FrameType
 
-from kubernetes.client import ResourceV1Api
-
 from dra_reference.camerapools import CameraProber
 from dra_reference.discovery.cameras import CameraSpec, load_cameras
 from dra_reference.discovery.model import Device
@@ -101,7 +99,7 @@ class NodeDriver:
         api = api_client(settings.kubeconfig)
         pool = Pool(settings.driver_name, settings.node_name, 0, settings.driver_version,
                     node_name=settings.node_name, node_uid=node_uid(api, settings.node_name))
-        self.publisher = SlicePublisher(ResourceV1Api(api), settings.driver_name,
+        self.publisher = SlicePublisher(api, settings.driver_name,
                                         node_name=settings.node_name)
         self.agent = NodeAgent(
             self.inventory, self.publisher, pool,
@@ -109,7 +107,7 @@ class NodeDriver:
             resync_seconds=settings.resync_seconds)
         self.server = PluginServer(self._plugin_settings(), preparer=KindDispatcher(
             self._preparers(ledger, {c.name: c for c in cameras}), self.inventory.lookup,
-            Journal(settings.state / "journal")), claims=KubeClaimSource(ResourceV1Api(api)),
+            Journal(settings.state / "journal")), claims=KubeClaimSource(api),
             health=InventoryHealth(self.inventory))
 
     def run(self, stop: threading.Event | None = None) -> None:

@@ -21,14 +21,16 @@ from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
 
-from kubernetes.client import ApiClient, V1ResourceSlice
+import urllib3
 
 from dra_reference.discovery.model import Device
 from dra_reference.errors import TemporaryError
+from dra_reference.kube import ApiError, KubeAPI, path
 from dra_reference.slices import Pool, Slice, build_pool
 
 log = logging.getLogger(__name__)
 PUBLISHER_LABEL = "dra.fakehw.dev/publisher"
+SLICES = path("resource.k8s.io/v1", "resourceslices")
 
 
 class PublishError(TemporaryError):
@@ -36,19 +38,19 @@ class PublishError(TemporaryError):
 
 
 class SlicePublisher:
-    """Publishes pools for one driver through ``api`` (a ``ResourceV1Api``); its own slices
-    are those with ``node_name`` (a node's plugin) or with its ``label`` (a controller)."""
+    """Publishes pools for one driver through ``api``; its own slices are those with
+    ``node_name`` (a node's plugin) or with its ``label`` (a controller)."""
 
-    def __init__(self, api: Any, driver: str, *, node_name: str = "",
+    def __init__(self, api: KubeAPI, driver: str, *, node_name: str = "",
                  label: str = "", timeout: float = 10.0) -> None:
         self._api = api
         self._driver = driver
-        self._field_selector = f"spec.driver={driver}" + (
-            f",spec.nodeName={node_name}" if node_name else "")
-        self._label_selector = f"{PUBLISHER_LABEL}={label}" if label else None
+        self._selectors = {"fieldSelector": f"spec.driver={driver}" + (
+            f",spec.nodeName={node_name}" if node_name else "")}
+        if label:
+            self._selectors["labelSelector"] = f"{PUBLISHER_LABEL}={label}"
         self._label = label
         self._timeout = timeout
-        self._serializer: Any = ApiClient()  # its methods are untyped
 
     def publish(self, pools: Sequence[tuple[Pool, list[Device]]]) -> int:
         """Make the API server show exactly ``pools``; return how many pools were rewritten."""
@@ -61,9 +63,8 @@ class SlicePublisher:
                 self._delete(stale)
         except PublishError:
             raise
-        except Exception as exc:  # ApiException, urllib3 errors, timeouts
-            raise PublishError(f"publishing ResourceSlices of {self._driver}: "
-                               f"{getattr(exc, 'status', '')} {exc}".strip()) from exc
+        except (ApiError, urllib3.exceptions.HTTPError, OSError) as exc:
+            raise PublishError(f"publishing ResourceSlices of {self._driver}: {exc}") from exc
         return rewritten
 
     def watch(self, stop: threading.Event, changed: threading.Event,
@@ -72,80 +73,64 @@ class SlicePublisher:
         or deleted (its own writes included: republishing unchanged content writes nothing).
         Each watch starts at the resourceVersion of a fresh list, so no event between two
         watches is lost; a failing API server is retried every few seconds."""
-        from kubernetes import watch  # noqa: PLC0415
-
         while not stop.is_set():
-            stream: Any = watch.Watch()  # type: ignore[no-untyped-call]
             try:
-                listed = self._api.list_resource_slice(
-                    field_selector=self._field_selector, label_selector=self._label_selector,
-                    _request_timeout=self._timeout)
-                for event in stream.stream(
-                        self._api.list_resource_slice, field_selector=self._field_selector,
-                        label_selector=self._label_selector,
-                        resource_version=listed.metadata.resource_version,
-                        timeout_seconds=window_seconds,
-                        _request_timeout=window_seconds + self._timeout):
+                listed = self._api.get(SLICES, query=self._selectors, timeout=self._timeout)
+                version = str((listed.get("metadata") or {}).get("resourceVersion") or "")
+                query = {**self._selectors, "resourceVersion": version,
+                         "timeoutSeconds": str(window_seconds), "allowWatchBookmarks": "false"}
+                for event in self._api.watch(SLICES, query=query,
+                                             timeout=window_seconds + self._timeout):
                     if event["type"] in ("MODIFIED", "DELETED"):
                         changed.set()
                     if stop.is_set():
                         break
-            except Exception as exc:  # ApiException (410 Gone included), connection errors
-                log.debug("watching ResourceSlices of %s: %s", self._driver, exc)
+            except (ApiError, urllib3.exceptions.HTTPError, OSError, ValueError) as exc:
+                log.debug("watching ResourceSlices of %s: %s", self._driver, exc)  # 410 too
                 stop.wait(2.0)
-            finally:
-                stream.stop()
 
     def labelled(self, pool: Pool) -> Pool:
         """The pool with this publisher's label, so that it finds its slices again."""
         extra = ((PUBLISHER_LABEL, self._label),) if self._label else ()
         return replace(pool, labels=(*pool.labels, *extra))
 
-    def _publish_pool(self, pool: Pool, devices: list[Device], current: list[Any]) -> int:
+    def _publish_pool(self, pool: Pool, devices: list[Device], current: list[Slice]) -> int:
         pool = self.labelled(pool)
-        generation = max((s.spec.pool.generation for s in current), default=0)
+        generation = max((s["spec"]["pool"]["generation"] for s in current), default=0)
         if generation and self._same(current, build_pool(replace(pool, generation=generation),
                                                          devices)):
             return 0
         wanted = build_pool(replace(pool, generation=generation + 1), devices)
-        by_name = {s.metadata.name: s for s in current}
+        by_name = {s["metadata"]["name"]: s for s in current}
         for body in wanted:
             name = body["metadata"]["name"]
             if name in by_name:
-                body["metadata"]["resourceVersion"] = by_name.pop(name).metadata.resource_version
-                self._api.replace_resource_slice(name, _model(body),
-                                                 _request_timeout=self._timeout)
+                body["metadata"]["resourceVersion"] = (
+                    by_name.pop(name)["metadata"]["resourceVersion"])
+                self._api.replace(path("resource.k8s.io/v1", "resourceslices", name), body,
+                                  timeout=self._timeout)
             else:
-                self._api.create_resource_slice(_model(body), _request_timeout=self._timeout)
+                self._api.create(SLICES, body, timeout=self._timeout)
         self._delete(list(by_name.values()))
         log.info("published pool %s generation %d: %d devices in %d slices", pool.name,
                  generation + 1, len(devices), len(wanted))
         return 1
 
-    def _existing(self) -> dict[str, list[Any]]:
-        listed = self._api.list_resource_slice(field_selector=self._field_selector,
-                                               label_selector=self._label_selector,
-                                               _request_timeout=self._timeout)
-        pools: dict[str, list[Any]] = {}
-        for item in listed.items or []:
-            pools.setdefault(item.spec.pool.name, []).append(item)
+    def _existing(self) -> dict[str, list[Slice]]:
+        listed = self._api.get(SLICES, query=self._selectors, timeout=self._timeout)
+        pools: dict[str, list[Slice]] = {}
+        for item in listed.get("items") or []:
+            pools.setdefault(item["spec"]["pool"]["name"], []).append(item)
         return pools
 
-    def _same(self, current: list[Any], wanted: list[Slice]) -> bool:
-        serialize = self._serializer.sanitize_for_serialization
-        have = {s.metadata.name: _comparable(serialize(s)) for s in current}
+    def _same(self, current: list[Slice], wanted: list[Slice]) -> bool:
+        have = {s["metadata"]["name"]: _comparable(s) for s in current}
         return have == {body["metadata"]["name"]: _comparable(body) for body in wanted}
 
-    def _delete(self, stale: list[Any]) -> None:
+    def _delete(self, stale: list[Slice]) -> None:
         for item in stale:
-            self._api.delete_resource_slice(item.metadata.name, _request_timeout=self._timeout)
-
-
-def _model(body: Slice) -> V1ResourceSlice:
-    model = V1ResourceSlice.from_dict(body)
-    if model is None:
-        raise PublishError(f"the client refused slice {body['metadata']['name']}")
-    return model
+            self._api.delete(path("resource.k8s.io/v1", "resourceslices",
+                                  item["metadata"]["name"]), timeout=self._timeout)
 
 
 def _comparable(body: dict[str, Any]) -> dict[str, Any]:

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import click
+from kubernetes import client, config
 from rich.console import Console
 
 from fakehw.cluster.providers.local import LocalProvider
@@ -33,6 +34,12 @@ CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 class Cluster:
     kubeconfig: Path
     node: str  # the node whose Node object the driver's slices are owned by
+
+
+def resource_api(kubeconfig: Path) -> client.ResourceV1Api:
+    """The official client, for the bench's own calls (the driver has a lighter one)."""
+    return client.ResourceV1Api(config.new_client_from_config(  # type: ignore[no-untyped-call]
+        config_file=str(kubeconfig), persist_config=False))
 
 
 @contextlib.contextmanager

@@ -32,11 +32,10 @@ from pathlib import Path
 import grpc
 from conformancejob import exampledriver
 from conformancejob.job import built_binary
-from dra_reference.kube import api_client
 from dra_reference.plugin.bench import percentile
 from kubernetes import client
 
-from driverbenchkit.cluster import Cluster, DriverProcess, reference_plugin
+from driverbenchkit.cluster import Cluster, DriverProcess, reference_plugin, resource_api
 from driverbenchkit.kubelet import Claim, DraClient, allocated_claims
 from driverbenchkit.slices import PoolWatch
 from fakehw import machine, profiles, runtime
@@ -74,7 +73,7 @@ def subjects(cluster: Cluster, where: Path) -> Iterator[list[Subject]]:
     work = Path(tempfile.mkdtemp(prefix="drabench-", dir=where))
     state = runtime.up(profiles.load(PROFILE), work / "hw", cluster.node, cameras=False)
     started: list[Subject] = []
-    api = client.ResourceV1Api(api_client(cluster.kubeconfig))
+    api = resource_api(cluster.kubeconfig)
     try:
         reference = Subject(REFERENCE, "reference.bench.fakehw.dev", reference_plugin(
             Path(state.root), work / "ref", cluster, "reference.bench.fakehw.dev"))
@@ -141,7 +140,7 @@ def _published_gpus(api: client.ResourceV1Api, driver: str, node: str) -> list[s
 def measure(cluster: Cluster, where: Path, rounds: int,
             progress: Callable[[str], None]) -> list[Subject]:
     """``rounds`` interleaved rounds over the three drivers; what each one measured."""
-    api = client.ResourceV1Api(api_client(cluster.kubeconfig))
+    api = resource_api(cluster.kubeconfig)
     with subjects(cluster, where) as running, contextlib.ExitStack() as stack:
         clients: dict[str, DraClient] = {}
         for subject in running:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import contextlib
 import copy
-import datetime
 import itertools
 import json
 import selectors
@@ -27,9 +26,8 @@ from pathlib import Path
 from typing import Any
 
 from dra_reference.discovery.model import Device
+from dra_reference.kube import ApiError
 from dra_reference.preparers.cxlregions import RegionBusyError
-from kubernetes import client
-from kubernetes.client.exceptions import ApiException
 
 from fakehw.devices import cxl as fakehw_cxl
 from fakehw.devices.fpga import watch_firmware_requests
@@ -83,75 +81,98 @@ class FakehwRegions:
             return  # gone already
 
 
-STAMP = datetime.datetime(2026, 1, 1, tzinfo=datetime.UTC)
+STAMP = "2026-01-01T00:00:00Z"
+SLICES = "/apis/resource.k8s.io/v1/resourceslices"
 
 
 class FakeResourceApi:
-    """``ResourceV1Api``'s slice methods over a dict, with resourceVersion conflicts."""
+    """The API server's ResourceSlice endpoints over a dict, as ``KubeAPI`` calls them: JSON
+    in and out, selectors, resourceVersion conflicts and the errors the server answers."""
 
     def __init__(self) -> None:
-        self.slices: dict[str, client.V1ResourceSlice] = {}
+        self.slices: dict[str, dict[str, Any]] = {}
         self.writes: list[tuple[str, str]] = []  # (verb, name)
         self._versions = itertools.count(1)
-        self.fail: ApiException | None = None
+        self.fail: ApiError | None = None
 
-    def list_resource_slice(self, field_selector: str = "", label_selector: str | None = None,
-                            **_: Any) -> client.V1ResourceSliceList:
+    def get(self, path: str, *, query: dict[str, str] | None = None,
+            **_: Any) -> dict[str, Any]:
         self._maybe_fail()
-        fields = dict(part.split("=", 1) for part in field_selector.split(",") if part)
-        labels = dict(part.split("=", 1) for part in (label_selector or "").split(",") if part)
+        assert path == SLICES, path
+        query = query or {}
+        fields = self._selector(query.get("fieldSelector", ""))
+        labels = self._selector(query.get("labelSelector", ""))
         items = [copy.deepcopy(s) for s in self.slices.values()
                  if all(self._field(s, k) == v for k, v in fields.items())
-                 and all((s.metadata.labels or {}).get(k) == v for k, v in labels.items())]
-        return client.V1ResourceSliceList(items=items)
+                 and all((s["metadata"].get("labels") or {}).get(k) == v
+                         for k, v in labels.items())]
+        return {"metadata": {"resourceVersion": str(next(self._versions))}, "items": items}
 
-    def create_resource_slice(self, body: client.V1ResourceSlice,
-                              **_: Any) -> client.V1ResourceSlice:
+    def create(self, path: str, body: dict[str, Any], **_: Any) -> dict[str, Any]:
         self._maybe_fail()
-        name = body.metadata.name
-        if name in self.slices:
-            raise ApiException(status=409, reason="AlreadyExists")
+        assert path == SLICES, path
+        if body["metadata"]["name"] in self.slices:
+            raise ApiError(409, "AlreadyExists")
         return self._store("create", body)
 
-    def replace_resource_slice(self, name: str, body: client.V1ResourceSlice,
-                               **_: Any) -> client.V1ResourceSlice:
+    def replace(self, path: str, body: dict[str, Any], **_: Any) -> dict[str, Any]:
         self._maybe_fail()
+        name = self._name(path)
         if name not in self.slices:
-            raise ApiException(status=404, reason="NotFound")
-        if body.metadata.resource_version != self.slices[name].metadata.resource_version:
-            raise ApiException(status=409, reason="Conflict")
+            raise ApiError(404, "NotFound")
+        if body["metadata"].get("resourceVersion") != (
+                self.slices[name]["metadata"]["resourceVersion"]):
+            raise ApiError(409, "Conflict")
         return self._store("replace", body)
 
-    def delete_resource_slice(self, name: str, **_: Any) -> None:
+    def delete(self, path: str, **_: Any) -> dict[str, Any]:
         self._maybe_fail()
+        name = self._name(path)
         if self.slices.pop(name, None) is None:
-            raise ApiException(status=404, reason="NotFound")
+            raise ApiError(404, "NotFound")
         self.writes.append(("delete", name))
+        return {}
 
-    def pool(self, name: str) -> list[client.V1ResourceSlice]:
-        return sorted((s for s in self.slices.values() if s.spec.pool.name == name),
-                      key=lambda s: s.metadata.name)
+    def watch(self, path: str, **_: Any) -> Iterator[dict[str, Any]]:
+        """A watch window that ends without events (the tests change slices directly)."""
+        self._maybe_fail()
+        time.sleep(0.2)
+        yield from ()
 
-    def devices(self, pool: str) -> dict[str, Any]:
-        return {d.name: d for s in self.pool(pool) for d in s.spec.devices or []}
+    def pool(self, name: str) -> list[dict[str, Any]]:
+        return sorted((s for s in self.slices.values() if s["spec"]["pool"]["name"] == name),
+                      key=lambda s: s["metadata"]["name"])
 
-    def _store(self, verb: str, body: client.V1ResourceSlice) -> client.V1ResourceSlice:
+    def devices(self, pool: str) -> dict[str, dict[str, Any]]:
+        return {d["name"]: d for s in self.pool(pool) for d in s["spec"].get("devices") or []}
+
+    def _store(self, verb: str, body: dict[str, Any]) -> dict[str, Any]:
         stored = copy.deepcopy(body)
-        stored.metadata.resource_version = str(next(self._versions))
-        for device in stored.spec.devices or []:  # the API server stamps taints
-            for taint in device.taints or []:
-                taint.time_added = taint.time_added or STAMP
-        self.slices[stored.metadata.name] = stored
-        self.writes.append((verb, stored.metadata.name))
-        return stored
+        stored["metadata"]["resourceVersion"] = str(next(self._versions))
+        for device in stored["spec"].get("devices") or []:  # the API server stamps taints
+            for taint in device.get("taints") or []:
+                taint.setdefault("timeAdded", STAMP)
+        self.slices[stored["metadata"]["name"]] = stored
+        self.writes.append((verb, stored["metadata"]["name"]))
+        return copy.deepcopy(stored)
 
     def _maybe_fail(self) -> None:
         if self.fail is not None:
             raise self.fail
 
     @staticmethod
-    def _field(item: client.V1ResourceSlice, key: str) -> Any:
-        return {"spec.driver": item.spec.driver, "spec.nodeName": item.spec.node_name}[key]
+    def _name(path: str) -> str:
+        assert path.startswith(SLICES + "/"), path
+        return path.removeprefix(SLICES + "/")
+
+    @staticmethod
+    def _selector(text: str) -> dict[str, str]:
+        return dict(part.split("=", 1) for part in text.split(",") if part)
+
+    @staticmethod
+    def _field(item: dict[str, Any], key: str) -> Any:
+        return {"spec.driver": item["spec"]["driver"],
+                "spec.nodeName": item["spec"].get("nodeName")}[key]
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import pytest
@@ -12,11 +11,11 @@ from dra_reference.errors import (
     ClaimNotFoundError,
     ClaimReplacedError,
 )
+from dra_reference.kube import ApiError
 from dra_reference.plugin.claims import KubeClaimSource, allocated_devices
 from dra_reference.plugin.memory import Config, Result, resource_claim
 from dra_reference.plugin.model import ClaimRef
-from kubernetes.client.exceptions import ApiException
-from urllib3.exceptions import MaxRetryError, ReadTimeoutError
+from urllib3.exceptions import MaxRetryError, ReadTimeoutError, SSLError
 
 pytestmark = pytest.mark.unit
 DRIVER = "gpu.fakehw.dev"
@@ -48,46 +47,34 @@ def test_uid_and_allocation_are_checked() -> None:
         allocated_devices(resource_claim("ns", "c", "uid-1", None), REF, DRIVER)
 
 
-class FakeResourceApi:
-    """Stands in for ResourceV1Api: answers, or raises what the real one raises."""
+class FakeKubeAPI:
+    """Stands in for ``KubeAPI.get``: answers, or raises what the real one raises."""
 
     def __init__(self, outcome: Any) -> None:
         self.outcome = outcome
-        self.calls: list[dict[str, Any]] = []
+        self.calls: list[tuple[str, dict[str, Any]]] = []
 
-    def read_namespaced_resource_claim(self, **kwargs: Any) -> Any:
-        self.calls.append(kwargs)
+    def get(self, path: str, **kwargs: Any) -> Any:
+        self.calls.append((path, kwargs))
         if isinstance(self.outcome, Exception):
             raise self.outcome
         return self.outcome
 
 
-class RawResponse:
-    """What the client returns with ``_preload_content=False``: the body, unparsed."""
-
-    def __init__(self, data: bytes) -> None:
-        self.data = data
-
-
-def test_kube_claim_source_reads_the_json_with_a_timeout() -> None:
+def test_kube_claim_source_reads_the_claim_with_a_timeout() -> None:
     claim = resource_claim("ns", "c", "uid-1", [])
-    api = FakeResourceApi(RawResponse(json.dumps(claim).encode()))
+    api = FakeKubeAPI(claim)
     assert KubeClaimSource(api, timeout_seconds=3).get("ns", "c") == claim  # type: ignore[arg-type]
-    assert api.calls == [{"name": "c", "namespace": "ns", "_request_timeout": 3,
-                          "_preload_content": False}]
-
-
-def test_an_answer_that_is_not_json_is_a_fetch_error() -> None:
-    api = FakeResourceApi(RawResponse(b"<html>proxy error</html>"))
-    with pytest.raises(ClaimFetchError, match="not JSON"):
-        KubeClaimSource(api).get("ns", "c")  # type: ignore[arg-type]
+    assert api.calls == [("/apis/resource.k8s.io/v1/namespaces/ns/resourceclaims/c",
+                          {"timeout": 3})]
 
 
 @pytest.mark.parametrize(("raised", "expected"), [
-    (ApiException(status=404, reason="Not Found"), ClaimNotFoundError),
-    (ApiException(status=500, reason="Internal"), ClaimFetchError),
-    (ApiException(status=429, reason="Too Many Requests"), ClaimFetchError),
-    (ApiException(status=0, reason="SSL: certificate verify failed"), ClaimFetchError),
+    (ApiError(404, "Not Found"), ClaimNotFoundError),
+    (ApiError(500, "Internal"), ClaimFetchError),
+    (ApiError(429, "Too Many Requests"), ClaimFetchError),
+    (ApiError(200, "the answer is not JSON"), ClaimFetchError),
+    (SSLError("certificate verify failed"), ClaimFetchError),
     (MaxRetryError(None, "/apis/resource.k8s.io/v1", "connection refused"),  # type: ignore[arg-type]
      ClaimFetchError),
     (ReadTimeoutError(None, "/apis", "read timed out"), ClaimFetchError),  # type: ignore[arg-type]
@@ -95,5 +82,5 @@ def test_an_answer_that_is_not_json_is_a_fetch_error() -> None:
 ])
 def test_kube_claim_source_errors(raised: Exception, expected: type[Exception]) -> None:
     with pytest.raises(expected, match="ns/c"):
-        KubeClaimSource(FakeResourceApi(raised)).get("ns", "c")  # type: ignore[arg-type]
+        KubeClaimSource(FakeKubeAPI(raised)).get("ns", "c")  # type: ignore[arg-type]
     assert expected.retryable is (expected is ClaimFetchError)

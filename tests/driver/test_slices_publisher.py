@@ -12,16 +12,15 @@ import pytest
 from dra_reference.discovery.model import Device
 from dra_reference.discovery.node import NodeHardware
 from dra_reference.inventory import Inventory
+from dra_reference.kube import ApiError
 from dra_reference.nodeagent import NodeAgent
 from dra_reference.publisher import PublishError, SlicePublisher
 from dra_reference.slices import Pool, build_pool, taint_key
 from dra_reference.watch import TreeWatcher
-from kubernetes import client
-from kubernetes.client.exceptions import ApiException
 
 from fakehw import machine
 from fakehw.tree.state import TreeState
-from tests.driver.driverkit import FakeResourceApi, wait_for
+from tests.driver.driverkit import SLICES, FakeResourceApi, wait_for
 
 pytestmark = pytest.mark.unit
 DRIVER = "dra.fakehw.dev"
@@ -44,15 +43,15 @@ def publisher(api: FakeResourceApi) -> SlicePublisher:
 
 
 def generations(api: FakeResourceApi, pool: str = "node-a") -> set[int]:
-    return {s.spec.pool.generation for s in api.pool(pool)}
+    return {s["spec"]["pool"]["generation"] for s in api.pool(pool)}
 
 
 def test_the_first_publish_creates_generation_one(api: FakeResourceApi,
                                                   publisher: SlicePublisher) -> None:
     assert publisher.publish([(POOL, gpus(2))]) == 1
     [created] = api.pool("node-a")
-    assert created.spec.node_name == "node-a"
-    assert created.metadata.owner_references[0].uid == "uid-a"
+    assert created["spec"]["nodeName"] == "node-a"
+    assert created["metadata"]["ownerReferences"][0]["uid"] == "uid-a"
     assert generations(api) == {1}
     assert set(api.devices("node-a")) == {"gpu-0000", "gpu-0001"}
 
@@ -71,8 +70,8 @@ def test_a_change_bumps_the_generation_of_every_slice(api: FakeResourceApi,
     assert generations(api) == {1}
     publisher.publish([(POOL, gpus(200, healthy=False))])
     assert generations(api) == {2}
-    taints = api.devices("node-a")["gpu-0150"].taints
-    assert [t.key for t in taints] == [taint_key(DRIVER)]
+    taints = api.devices("node-a")["gpu-0150"]["taints"]
+    assert [t["key"] for t in taints] == [taint_key(DRIVER)]
 
 
 def test_slices_no_longer_needed_are_deleted(api: FakeResourceApi,
@@ -81,8 +80,8 @@ def test_slices_no_longer_needed_are_deleted(api: FakeResourceApi,
     assert len(api.pool("node-a")) == 3
     publisher.publish([(POOL, gpus(3))])
     [left] = api.pool("node-a")
-    assert left.spec.pool.resource_slice_count == 1
-    assert left.spec.pool.generation == 2
+    assert left["spec"]["pool"]["resourceSliceCount"] == 1
+    assert left["spec"]["pool"]["generation"] == 2
     assert ("delete", "node-a-dra-fakehw-dev-2") in api.writes
 
 
@@ -107,7 +106,7 @@ def test_a_stale_pool_of_the_same_publisher_is_deleted(api: FakeResourceApi) -> 
 
 def test_slices_written_by_an_earlier_instance_are_taken_over(api: FakeResourceApi) -> None:
     for body in build_pool(replace(POOL, generation=7), gpus(1)):
-        api.create_resource_slice(client.V1ResourceSlice.from_dict(body))
+        api.create(SLICES, body)
     SlicePublisher(api, DRIVER, node_name="node-a").publish([(POOL, gpus(1))])
     assert generations(api) == {7}  # same content: kept as it is, no generation churn
     SlicePublisher(api, DRIVER, node_name="node-a").publish([(POOL, gpus(2))])
@@ -116,7 +115,7 @@ def test_slices_written_by_an_earlier_instance_are_taken_over(api: FakeResourceA
 
 def test_api_failures_are_retryable_publish_errors(api: FakeResourceApi,
                                                    publisher: SlicePublisher) -> None:
-    api.fail = ApiException(status=503, reason="Service Unavailable")
+    api.fail = ApiError(503, "Service Unavailable")
     with pytest.raises(PublishError, match="503") as failure:
         publisher.publish([(POOL, gpus(1))])
     assert failure.value.retryable
@@ -152,13 +151,13 @@ def test_the_agent_republishes_on_hot_plug_and_faults(edge_tree: TreeState,
     machine.replug(root, "gpu1")
     wait_for(lambda: gpu1 in api.devices("node-a"), timeout=5)
     machine.set_health(root, "fpga0", healthy=False, reason="test")
-    wait_for(lambda: api.devices("node-a")["fpga-0000-03-00-0"].taints, timeout=5)
+    wait_for(lambda: api.devices("node-a")["fpga-0000-03-00-0"].get("taints"), timeout=5)
     assert generations(api) == {4}
 
 
 def test_the_agent_retries_until_the_api_server_answers(api: FakeResourceApi,
                                                         edge_tree: TreeState) -> None:
-    api.fail = ApiException(status=500, reason="boom")
+    api.fail = ApiError(500, "boom")
     root = Path(edge_tree.root)
     hardware = NodeHardware(root / "sys", root / "dev")
     agent = NodeAgent(Inventory(lambda: {"node-a": hardware.scan()}),
@@ -180,10 +179,10 @@ def test_the_agent_retries_until_the_api_server_answers(api: FakeResourceApi,
 def test_a_nudge_puts_back_slices_someone_else_deleted(api: FakeResourceApi,
                                                        agent: NodeAgent) -> None:
     assert agent.published.wait(10)
-    wiped = [s.metadata.name for s in api.pool("node-a")]
+    wiped = [s["metadata"]["name"] for s in api.pool("node-a")]
     for name in wiped:  # what a starting kubelet does to its node's slices
-        api.delete_resource_slice(name)
+        api.delete(f"{SLICES}/{name}")
     assert not api.pool("node-a")
     agent.nudge.set()
     wait_for(lambda: bool(api.pool("node-a")), timeout=5)
-    assert sorted(s.metadata.name for s in api.pool("node-a")) == sorted(wiped)
+    assert sorted(s["metadata"]["name"] for s in api.pool("node-a")) == sorted(wiped)

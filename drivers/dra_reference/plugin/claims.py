@@ -6,19 +6,15 @@ its UID must be the one the kubelet asked about (same name and a new UID means t
 deleted and re-created, and the old preparation must not be served), and only allocation
 results for this driver count (a claim may hold devices of several drivers).
 
-The claim is read as the API server's JSON and used as such: building the client's model
-objects cost more CPU than the rest of a prepare together (they are validated field by field),
-and only a handful of fields are read.
+The claim is used as the API server's JSON: only a handful of its fields are read.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import urllib3
-from kubernetes.client.exceptions import ApiException
 
 from dra_reference.errors import (
     ClaimFetchError,
@@ -26,38 +22,29 @@ from dra_reference.errors import (
     ClaimNotFoundError,
     ClaimReplacedError,
 )
+from dra_reference.kube import ApiError, KubeAPI, path
 from dra_reference.plugin.model import JSON, AllocatedDevice, ClaimJSON, ClaimRef, OpaqueConfig
-
-if TYPE_CHECKING:
-    from kubernetes.client import ResourceV1Api
 
 
 class KubeClaimSource:
-    """Reads claims with ``ResourceV1Api.read_namespaced_resource_claim``."""
+    """Reads claims from the API server."""
 
-    def __init__(self, api: ResourceV1Api, timeout_seconds: float = 10.0) -> None:
+    def __init__(self, api: KubeAPI, timeout_seconds: float = 10.0) -> None:
         self._api = api
         self._timeout = timeout_seconds  # well inside the kubelet's 45 s budget
 
     def get(self, namespace: str, name: str) -> ClaimJSON:
+        where = path("resource.k8s.io/v1", "resourceclaims", name, namespace)
         try:
-            response: Any = self._api.read_namespaced_resource_claim(
-                name=name, namespace=namespace, _request_timeout=self._timeout,
-                _preload_content=False)  # the raw response (errors are still raised)
-            claim: ClaimJSON = json.loads(response.data)
-        except ApiException as exc:
+            return self._api.get(where, timeout=self._timeout)
+        except ApiError as exc:
             if exc.status == 404:
                 raise ClaimNotFoundError(
                     f"ResourceClaim {namespace}/{name} does not exist") from exc
-            raise ClaimFetchError(f"reading ResourceClaim {namespace}/{name}: HTTP "
-                                  f"{exc.status} {exc.reason}") from exc
-        except (urllib3.exceptions.HTTPError, OSError) as exc:  # retries exhausted, timeouts
+            raise ClaimFetchError(f"reading ResourceClaim {namespace}/{name}: {exc}") from exc
+        except (urllib3.exceptions.HTTPError, OSError) as exc:  # timeouts, refused, TLS
             raise ClaimFetchError(
                 f"reading ResourceClaim {namespace}/{name}: {exc}") from exc
-        except ValueError as exc:
-            raise ClaimFetchError(f"reading ResourceClaim {namespace}/{name}: the API "
-                                  f"server's answer is not JSON ({exc})") from exc
-        return claim
 
 
 def allocated_devices(claim: ClaimJSON, ref: ClaimRef,
