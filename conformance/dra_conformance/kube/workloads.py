@@ -24,6 +24,7 @@ from dra_conformance.profiles.model import Injection
 
 WORKLOAD_IMAGE = "fakehw.local/workload:1"  # the local cluster's busybox image
 LABEL = "conformance.fakehw.dev/suite"
+POLL_SECONDS = 0.2  # pod and claim states: a GET each, cheap; waits end within this of the change
 
 
 @dataclass(frozen=True)
@@ -173,9 +174,14 @@ class Workloads:
         deadline = time.monotonic() + timeout
         state = self.state(pod)
         while not done(state) and time.monotonic() < deadline:
-            time.sleep(1)
+            time.sleep(POLL_SECONDS)
             state = self.state(pod)
         return state
+
+    def nudge(self, pod: str) -> None:
+        """Touch the pod (an annotation): its kubelet syncs it now, as on any pod update."""
+        self.core.patch_namespaced_pod(pod, self.namespace, {"metadata": {"annotations": {
+            "conformance.fakehw.dev/nudged": f"{time.time():.3f}"}}})
 
     def containers(self, pod: str) -> dict[str, tuple[str, int, bool]]:
         """Each container of ``pod`` by name: its ID, restart count and whether it runs."""
@@ -263,7 +269,7 @@ class Workloads:
         deadline = time.monotonic() + timeout
         left = [pod for pod in pods if exists(pod)]
         while left and time.monotonic() < deadline:
-            time.sleep(0.5)
+            time.sleep(POLL_SECONDS)
             left = [pod for pod in left if exists(pod)]
         return not left
 
@@ -274,5 +280,5 @@ class Workloads:
             left = [claim for claim in left if self.reserved_for(claim) is not None]
             if not left or time.monotonic() > deadline:
                 break
-            time.sleep(0.5)
+            time.sleep(POLL_SECONDS)
         return not left
