@@ -55,8 +55,8 @@ class KubeAPI:
     pool: urllib3.PoolManager
     headers: dict[str, str] = field(default_factory=dict)
     token_file: Path | None = None
-    _token: tuple[float, str] = (0.0, "")
-    _token_lock: threading.Lock = field(default_factory=threading.Lock)
+    _token: tuple[float, str] = field(default=(0.0, ""), init=False)  # (read at, token)
+    _token_lock: threading.Lock = field(default_factory=threading.Lock, init=False)
 
     def get(self, path: str, *, query: Mapping[str, str] | None = None,
             timeout: float = 10.0) -> JSON:
@@ -99,7 +99,8 @@ class KubeAPI:
                                    str(status.get("message") or status))
                 yield event
         finally:
-            response.release_conn()
+            # not back to the pool: a watch left early has unread events on its connection
+            response.close()
 
     def _url(self, path: str, query: Mapping[str, str] | None) -> str:
         return self.server + path + (f"?{urlencode(query)}" if query else "")

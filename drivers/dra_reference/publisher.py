@@ -21,11 +21,9 @@ from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
 
-import urllib3
-
 from dra_reference.discovery.model import Device
 from dra_reference.errors import TemporaryError
-from dra_reference.kube import ApiError, KubeAPI, path
+from dra_reference.kube import KubeAPI, path
 from dra_reference.slices import Pool, Slice, build_pool
 
 log = logging.getLogger(__name__)
@@ -63,7 +61,7 @@ class SlicePublisher:
                 self._delete(stale)
         except PublishError:
             raise
-        except (ApiError, urllib3.exceptions.HTTPError, OSError) as exc:
+        except Exception as exc:  # ApiError, urllib3 errors, timeouts, odd answers
             raise PublishError(f"publishing ResourceSlices of {self._driver}: {exc}") from exc
         return rewritten
 
@@ -85,8 +83,8 @@ class SlicePublisher:
                         changed.set()
                     if stop.is_set():
                         break
-            except (ApiError, urllib3.exceptions.HTTPError, OSError, ValueError) as exc:
-                log.debug("watching ResourceSlices of %s: %s", self._driver, exc)  # 410 too
+            except Exception as exc:  # ApiError (410 Gone included), connection errors
+                log.debug("watching ResourceSlices of %s: %s", self._driver, exc)
                 stop.wait(2.0)
 
     def labelled(self, pool: Pool) -> Pool:
