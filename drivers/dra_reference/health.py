@@ -1,8 +1,9 @@
 """The kubelet's health stream, fed by the inventory: a snapshot now and after every change.
 
 Health changes only when a scan sees them, and scans are driven by inotify and the periodic
-resync, so this source just waits for the inventory's next version (at most a second at a
-time, so shutdown is prompt) and sends the complete list.
+resync, so this source just waits for the inventory's next version (a tenth of a second at a
+time: the plugin's shutdown waits for this thread, and a restart for the shutdown) and sends
+the complete list.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from collections.abc import Iterator, Sequence
 from dra_reference.inventory import Inventory
 from dra_reference.plugin.model import DeviceHealth
 
-WAIT_SECONDS = 1.0
+WAIT_SECONDS = 0.1
 
 
 class InventoryHealth:

@@ -21,6 +21,7 @@ from dra_reference.slices import Pool
 from dra_reference.watch import TreeWatcher
 
 log = logging.getLogger(__name__)
+STEP_SECONDS = 0.1  # how soon a stop is seen; the plugin's shutdown (a restart) waits for it
 
 
 class NodeAgent:
@@ -72,7 +73,7 @@ class NodeAgent:
         """Until something changes in the tree, a nudge, ``seconds`` pass or ``stop``."""
         deadline = self._clock() + seconds
         while not stop.is_set() and not self.nudge.is_set() and self._clock() < deadline:
-            step = min(0.5, max(deadline - self._clock(), 0.0))
+            step = min(STEP_SECONDS, max(deadline - self._clock(), 0.0))
             if self._watcher is None:
                 stop.wait(step)
             elif self._watcher.wait(step):
