@@ -2,10 +2,11 @@
 
 The driver reads Nodes and ResourceClaims and keeps its ResourceSlices: get, list, create,
 replace, delete and watch of three kinds, no more. The official Python client answers those
-through about 1,500 generated modules and validated model objects; loading them took 24 MiB
-of the plugin's 94 MiB, and turning a claim into models cost more CPU than the rest of a
-prepare. Here objects stay the API server's JSON (what the code reads is named as the API
-names it), and urllib3, which the official client uses too, carries the requests.
+through 915 generated modules and validated model objects: in the plugin it held 44 of its
+94 MiB resident (the package 18, ResourceV1Api 6, CoreV1Api 20), and validating a claim into
+models took a seventh of the plugin's Python time in a prepare. Here objects stay the API
+server's JSON (what the code reads is named as the API names it), and urllib3, which the
+official client uses too, carries the requests. ``make bench-drivers`` prints the memory.
 
 Credentials come from a kubeconfig (its current context: server, CA, client certificate and
 key or bearer token, and the impersonation fields kubectl honours) or from the pod's service
