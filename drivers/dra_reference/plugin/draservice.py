@@ -87,9 +87,12 @@ class DRAServicer:
             outcomes = step(refs)
         except Exception as exc:  # a bug outside any one claim: every claim fails with it
             outcomes = {ref.uid: exc for ref in refs}
-        return {ref.uid: self._describe(verb, ref, outcome)
-                if isinstance(outcome, Exception) else outcome
-                for ref in refs for outcome in (outcomes[ref.uid],)}
+        described: dict[str, T | str] = {}
+        for ref in refs:
+            outcome = outcomes[ref.uid]
+            described[ref.uid] = (self._describe(verb, ref, outcome)
+                                  if isinstance(outcome, Exception) else outcome)
+        return described
 
     def _describe(self, verb: str, claim: Any, exc: Exception) -> str:
         if isinstance(exc, DriverError):

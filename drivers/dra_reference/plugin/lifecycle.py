@@ -80,22 +80,15 @@ class ClaimLifecycle:
     def close(self) -> None:
         self._fetch_pool.shutdown(wait=False, cancel_futures=True)
 
-    def prepare(self, ref: ClaimRef) -> tuple[PreparedRecord, ...]:
-        """Prepare a claim, or return what an earlier prepare of it returned."""
-        return _result(self.prepare_all([ref])[ref.uid])
-
-    def unprepare(self, ref: ClaimRef) -> None:
-        """Undo a claim's preparation; a claim never prepared here is already undone."""
-        _result(self.unprepare_all([ref])[ref.uid])
-
     def prepare_all(self, refs: Sequence[ClaimRef]) -> dict[str, Outcome[Records]]:
         """Prepare claims (or repeat what an earlier prepare answered); an outcome per UID."""
         outcomes: dict[str, Outcome[Records]] = {}
+        unique = _unique(refs)
         with self._lock:
-            for ref in _unique(refs):
+            for ref in unique:
                 if (done := self._answered(ref.uid)) is not None:
                     outcomes[ref.uid] = done
-        todo = [ref for ref in _unique(refs) if ref.uid not in outcomes]
+        todo = [ref for ref in unique if ref.uid not in outcomes]
         fetched = self._fetch(todo)
         with self._lock:
             fresh = []
@@ -296,12 +289,6 @@ class ClaimLifecycle:
         else:
             return
         self._write_spec(entry.claim.uid, [record.prepared for record in entry.devices])
-
-
-def _result(outcome: Outcome[T]) -> T:
-    if isinstance(outcome, BaseException):
-        raise outcome
-    return outcome
 
 
 def _unique(refs: Sequence[ClaimRef]) -> list[ClaimRef]:
