@@ -68,12 +68,12 @@ class Subject:
 
 
 @contextlib.contextmanager
-def subjects(cluster: Cluster, where: Path) -> Iterator[list[Subject]]:
+def subjects(cluster: Cluster, where: Path,
+             api: client.ResourceV1Api) -> Iterator[list[Subject]]:
     """The three drivers running and serving, with the devices each can prepare."""
     work = Path(tempfile.mkdtemp(prefix="drabench-", dir=where))
     state = runtime.up(profiles.load(PROFILE), work / "hw", cluster.node, cameras=False)
     started: list[Subject] = []
-    api = resource_api(cluster.kubeconfig)
     try:
         reference = Subject(REFERENCE, "reference.bench.fakehw.dev", reference_plugin(
             Path(state.root), work / "ref", cluster, "reference.bench.fakehw.dev"))
@@ -141,7 +141,7 @@ def measure(cluster: Cluster, where: Path, rounds: int,
             progress: Callable[[str], None]) -> list[Subject]:
     """``rounds`` interleaved rounds over the three drivers; what each one measured."""
     api = resource_api(cluster.kubeconfig)
-    with subjects(cluster, where) as running, contextlib.ExitStack() as stack:
+    with subjects(cluster, where, api) as running, contextlib.ExitStack() as stack:
         clients: dict[str, DraClient] = {}
         for subject in running:
             subject.claims = stack.enter_context(allocated_claims(
