@@ -14,6 +14,13 @@ from fakehw.tree.state import TreeState
 CLUSTER_OPT_IN = "FAKEHW_CLUSTER_TESTS"
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    """pytester (a plugin pytest ships but does not load by default) runs the conformance
+    suite in-process in the suite's own tests and against broken drivers."""
+    if not config.pluginmanager.has_plugin("pytester"):
+        config.pluginmanager.import_plugin("pytester")
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Cluster tests start real clusters (root, ~1 GiB, a minute): run them only when asked,
     with `-m cluster` or FAKEHW_CLUSTER_TESTS=1 (as `make test` does), never as a side effect

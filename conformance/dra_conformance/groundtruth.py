@@ -9,6 +9,7 @@ address, the vendor ID and the device ID.
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from collections.abc import Iterable, Mapping
@@ -33,11 +34,40 @@ def _fakehw(*args: str) -> str:
     return done.stdout
 
 
-def pci_devices(root: Path) -> list[dict[str, Any]]:
-    """The tree's PCI devices that are plugged in, as ``fakehw inventory`` lists them."""
+def inventory(root: Path) -> list[dict[str, Any]]:
+    """Every device of the tree, as ``fakehw inventory`` lists them."""
     devices: list[dict[str, Any]] = json.loads(_fakehw("inventory", "--root", str(root), "-o",
                                                        "json"))["devices"]
-    return [d for d in devices if d["kind"] in PCI_KINDS and d["bdf"] and d["present"]]
+    return devices
+
+
+def pci_devices(root: Path, devices: list[dict[str, Any]] | None = None
+                ) -> list[dict[str, Any]]:
+    """The tree's PCI devices that are plugged in (of ``devices``, else of its inventory)."""
+    return [d for d in (inventory(root) if devices is None else devices)
+            if d["kind"] in PCI_KINDS and d["bdf"] and d["present"]]
+
+
+def device_numbers(root: Path, devices: list[dict[str, Any]] | None = None) -> dict[str, str]:
+    """The owner of every device number of the tree's hardware: ``major:minor`` (the sysfs
+    ``dev`` files, as the kernel shows them) to the name of the PCI device whose folder
+    holds it (a GPU's DRM nodes, an FPGA's FME and port) or, for a CXL region's DAX device,
+    the memory device it was carved from."""
+    devices = inventory(root) if devices is None else devices
+    memdevs = {d["attributes"].get("memdev"): d["name"] for d in pci_devices(root, devices)
+               if d["kind"] == "cxl"}
+    owners: dict[str, str] = {}
+    for device in sorted(devices, key=lambda d: len(d["sysfs"])):  # the deepest folder wins
+        if device["kind"] in PCI_KINDS:
+            owner = device["name"]
+        elif device["kind"] == "cxl-region":
+            owner = memdevs.get(device["attributes"].get("memdev"), "")
+        else:
+            continue
+        for folder, _dirs, files in os.walk(root / "sys" / device["sysfs"]):
+            if owner and "dev" in files:
+                owners[(Path(folder) / "dev").read_text().strip()] = owner
+    return owners
 
 
 def identity(device: Mapping[str, Any]) -> set[str]:
@@ -90,6 +120,26 @@ def problems(hardware: Iterable[Mapping[str, Any]], published: Iterable[Mapping[
     if invented:
         found.append(f"published but not in the hardware: {invented}")
     return found, sorted(set(matched))
+
+
+NODE_KINDS = ("gpu", "gpu-vf", "fpga")  # hardware used through its device nodes
+
+
+def node_problems(seen: Mapping[str, str], owners: Mapping[str, str],
+                  allocated: Iterable[Mapping[str, Any]]) -> list[str]:
+    """Where the device nodes a container has (``seen``: its path to ``major:minor``) are
+    not exactly those of its ``allocated`` hardware (``owners`` from ``device_numbers``):
+    a node of any other device of the node, or a GPU or FPGA of which it has no node."""
+    allocated = list(allocated)
+    mine = {d["name"] for d in allocated}
+    found = [f"{path} ({number}) is {owners[number]}'s, which was not allocated"
+             for path, number in sorted(seen.items())
+             if number in owners and owners[number] not in mine]
+    shown = {owners.get(number) for number in seen.values()}
+    found += [f"no device node of {d['name']} ({d['kind']})" for d in allocated
+              if d["kind"] in NODE_KINDS and d["name"] not in shown
+              and d["name"] in owners.values()]
+    return found
 
 
 def set_health(root: Path, device: str, healthy: bool, reason: str = "") -> None:

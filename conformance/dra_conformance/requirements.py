@@ -125,6 +125,8 @@ CATALOGUE: tuple[Requirement, ...] = (
     Requirement("DRA-CONF-001", M, SOCK, "opaque configuration of the claim reaches the prepared "
                 "devices"),
     Requirement("DRA-CONF-002", P, SOCK, "claim configuration overrides class configuration"),
+    Requirement("DRA-CONF-003", S, SOCK, "opaque configuration with a field the driver does "
+                "not know is refused, not silently ignored"),
     # Unprepare
     Requirement("DRA-UNPREP-001", M, SOCK, "unprepare of a prepared claim succeeds and is "
                 "idempotent"),

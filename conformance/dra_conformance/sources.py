@@ -324,6 +324,15 @@ SOURCES: dict[str, Source] = {
              "flag'. The allocator lists class configs before claim configs and the upstream e2e "
              "expects both (admin_/user_ prefixes); Source marks class config as something 'a "
              "normal user would [not] have been able to set'."),
+    "DRA-CONF-003": Source(
+        SourceKind.API, f"{API}/resource/v1/types.go",
+        "OpaqueDeviceConfiguration.Parameters",
+        quote="the driver developer to handle validation and versioning.",
+        note="Validation is left to the driver, and the API does not say how strict it must "
+             "be, so this is a SHOULD: nothing upstream breaks when a field is ignored, but the "
+             "workload runs with settings nobody asked for. dra-example-driver v0.4.0 decodes "
+             "with Strict: true and says so itself: 'Unknown fields are still silently "
+             "dropped.' (cmd/dra-example-kubeletplugin/state.go)."),
     "DRA-UNPREP-001": Source(
         SourceKind.CODE, f"{DRA_LIB}/kubeletplugin/draplugin.go",
         "DRAPlugin.UnprepareResourceClaims (interface doc)",

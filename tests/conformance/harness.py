@@ -9,6 +9,7 @@ its claims in memory, and offers the suite a ClaimStore writing into that memory
 
 from __future__ import annotations
 
+import re
 import shutil
 import tempfile
 import uuid
@@ -29,18 +30,22 @@ from dra_reference.plugin.settings import PluginSettings
 DRIVER = "gpu.fakehw.dev"
 CDI_KIND = "fakehw.dev/gpu"
 NODE = "node-a"
+VARIABLE = re.compile(r"[A-Z_][A-Z0-9_]*")
 DEVICES = tuple(DeviceRef(NODE, f"gpu-{index}") for index in range(4))
 
 
 class EnvPreparer:
     """Every device gets FAKE_DEVICE and one variable per string parameter; a device the
-    harness does not publish cannot be prepared, as on a real node."""
+    harness does not publish cannot be prepared, as on a real node, and a parameter that is
+    no variable name is refused."""
 
     def prepare(self, request: PrepareRequest) -> Sequence[PreparedDevice]:
         known = {(d.pool, d.device) for d in DEVICES}
         for device in request.devices:
             if (device.pool, device.device) not in known:
                 raise PermanentError(f"no device {device.pool}/{device.device} on this node")
+            if wrong := [k for k in device.parameters if not VARIABLE.fullmatch(k)]:
+                raise PermanentError(f"unknown parameters {wrong}: each must be a variable name")
         return [PreparedDevice(device, _edits(device.device, device.parameters))
                 for device in request.devices]
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from fakehw.cluster.pytest_fixtures import SessionCluster
-from tests.conformance.conftest import SuiteRun, plugins
+from tests.conformance.conftest import SuiteRun, suite_run
 
 pytestmark = pytest.mark.cluster
 DRIVER = "dra.fakehw.dev"  # drivers/deploy/admission.yaml allows this driver only
@@ -47,19 +47,9 @@ def node_slice(fakehw_cluster: SessionCluster) -> Iterator[str]:
 
 def slice_005(pytester: pytest.Pytester, cluster: SessionCluster, node: str,
               identity: str) -> SuiteRun:
-    (pytester.path / "pytest.ini").write_text(
-        "[pytest]\naddopts = --strict-markers\nfilterwarnings =\n    error\n"
-        "    ignore::pytest.PytestAssertRewriteWarning\n")
-    profile = pytester.path / "profile.yaml"
-    profile.write_text(PROFILE.format(driver=DRIVER, identity=identity))
-    report_dir = pytester.path / "report"
-    result = pytester.runpytest_inprocess(
-        "-c", str(pytester.path / "pytest.ini"), "--rootdir", str(pytester.path),
-        "-p", "no:cacheprovider", "--pyargs", "dra_conformance.suite", "-m", "cluster",
-        "-k", "may_write_only_its_own", "--dra-profile", str(profile),
-        "--dra-kubeconfig", str(cluster.kubeconfig), "--dra-node", node,
-        "--dra-report-dir", str(report_dir), plugins=plugins())
-    return SuiteRun(result, report_dir)
+    return suite_run(pytester, PROFILE.format(driver=DRIVER, identity=identity),
+                     "-m", "cluster", "-k", "may_write_only_its_own",
+                     "--dra-kubeconfig", str(cluster.kubeconfig), "--dra-node", node)
 
 
 def test_the_reference_identity_passes(pytester: pytest.Pytester,

@@ -4,11 +4,14 @@ devices published as a correct driver would, then with one thing wrong at a time
 from __future__ import annotations
 
 import copy
+import os
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 from dra_conformance import groundtruth
+from dra_conformance.kube.workloads import listing_parts
 
 from fakehw import machine, profiles, runtime
 
@@ -16,13 +19,18 @@ pytestmark = pytest.mark.unit
 
 
 @pytest.fixture(scope="module")
-def hardware(tmp_path_factory: pytest.TempPathFactory) -> Iterator[list[dict[str, Any]]]:
+def tree(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     root = tmp_path_factory.mktemp("gt") / "hw"
     runtime.up(profiles.load("edge-node"), root, "node-a", cameras=False)
     try:
-        yield groundtruth.pci_devices(root)
+        yield root
     finally:
         machine.down(root)
+
+
+@pytest.fixture(scope="module")
+def hardware(tree: Path) -> list[dict[str, Any]]:
+    return groundtruth.pci_devices(tree)
 
 
 def published_correctly(hardware: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -60,3 +68,34 @@ def test_a_device_published_twice_or_missing_is_named(hardware: list[dict[str, A
     assert any("is published as ['dev-0', 'copy']" in p for p in twice), twice
     missing, _ = groundtruth.problems(hardware, published[1:])
     assert any(f"{hardware[0]['name']} " in p and "nothing" in p for p in missing), missing
+
+
+def test_device_numbers_are_the_trees_nodes_and_their_owners(tree: Path) -> None:
+    owners = groundtruth.device_numbers(tree)
+    card0 = os.stat(tree / "dev/dri/card0").st_rdev
+    assert owners[f"{os.major(card0)}:{os.minor(card0)}"] == "gpu0"
+    assert owners["226:128"] == "gpu0"  # its render node
+    port = os.stat(tree / "dev/dfl-port.0").st_rdev
+    assert owners[f"{os.major(port)}:{os.minor(port)}"] == "fpga0"
+    dax = os.stat(tree / "dev/dax0.0").st_rdev  # a region's DAX device: its memory device's
+    assert owners[f"{os.major(dax)}:{os.minor(dax)}"] == "cxl0"
+
+
+def test_a_container_with_another_gpus_nodes_is_caught(tree: Path,
+                                                       hardware: list[dict[str, Any]]) -> None:
+    owners = groundtruth.device_numbers(tree)
+    gpu0 = [d for d in hardware if d["name"] == "gpu0"]
+    # as a busybox container lists them: stat -c "%t:%T %n" (hex numbers)
+    _, exact = listing_parts("A=1\n--- device nodes\n1:3 /dev/null\n"
+                             "e2:0 /dev/dri/card0\ne2:80 /dev/dri/renderD128\n")
+    assert exact == {"/dev/null": "1:3", "/dev/dri/card0": "226:0",
+                     "/dev/dri/renderD128": "226:128"}
+    assert groundtruth.node_problems(exact, owners, gpu0) == []
+    every = {**exact, "/dev/dri/card1": "226:1", "/dev/dri/renderD129": "226:129"}
+    assert groundtruth.node_problems(every, owners, gpu0) == [
+        "/dev/dri/card1 (226:1) is gpu1's, which was not allocated",
+        "/dev/dri/renderD129 (226:129) is gpu1's, which was not allocated"]
+    assert groundtruth.node_problems({"/dev/null": "1:3"}, owners, gpu0) == [
+        "no device node of gpu0 (gpu)"]
+    cxl = [d for d in hardware if d["kind"] == "cxl"]  # used through a region, not its node
+    assert groundtruth.node_problems({"/dev/null": "1:3"}, owners, cxl) == []

@@ -10,6 +10,7 @@ port other tests use). Like ``tests/cluster``, these tests run only when asked f
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import sys
@@ -69,11 +70,13 @@ class RunningDriver:
     command: list[str]
     log: Path
     kubectl: Kubectl
+    source: Path | None = None  # a folder with a copy of dra_reference to run instead
     process: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:
+        env = {**os.environ, "PYTHONPATH": str(self.source)} if self.source else None
         with self.log.open("ab") as stream:
-            self.process = subprocess.Popen(self.command, stdout=stream,
+            self.process = subprocess.Popen(self.command, stdout=stream, env=env,
                                             stderr=subprocess.STDOUT)
 
     def stop(self) -> None:
@@ -119,12 +122,21 @@ def driver(draref_cluster: SessionCluster, cameras: Cameras,
            tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningDriver]:
     """The driver as a kubelet plugin of the first node, over an edge-node tree (without its
     camera, whose fixed port other tests use; ``cameras`` serves one on a free port)."""
-    assert isinstance(draref_cluster.provider, LocalProvider)
-    assert draref_cluster.settings is not None
-    node = draref_cluster.provider.nodes(draref_cluster.settings)[0]
-    kubectl = draref_cluster.kubectl
+    with running_driver(draref_cluster, cameras, tmp_path_factory.mktemp("draref")) as running:
+        yield running
+
+
+@contextlib.contextmanager
+def running_driver(cluster: SessionCluster, cameras: Cameras, work: Path,
+                   source: Path | None = None) -> Iterator[RunningDriver]:
+    """The driver (from ``source``, a folder holding a copy of ``dra_reference``, if given)
+    on the first node over a new edge-node tree in ``work``, until its slices are up; then
+    stopped, its slices deleted and the tree removed."""
+    assert isinstance(cluster.provider, LocalProvider)
+    assert cluster.settings is not None
+    node = cluster.provider.nodes(cluster.settings)[0]
+    kubectl = cluster.kubectl
     kubectl.run(["apply", "-f", str(DEPLOY / "deviceclasses.yaml")])
-    work = tmp_path_factory.mktemp("draref")
     # runtime.up also starts the watcher that plays the kernel for FPGA firmware writes
     state = runtime.up(profiles.load("edge-node"), work / "hw", node.name, cameras=False)
     kubelet = Path(node.kubelet_dir)
@@ -136,11 +148,11 @@ def driver(draref_cluster: SessionCluster, cameras: Cameras,
         "--node-name", node.name, "--sysfs-root", f"{state.root}/sys",
         "--devfs-root", f"{state.root}/dev", "--plugins-dir", str(kubelet / "plugins"),
         "--registry-dir", str(kubelet / "plugins_registry"), "--cdi-dir", str(cdi_dir),
-        "--state-dir", str(work / "state"), "--kubeconfig", str(draref_cluster.kubeconfig),
+        "--state-dir", str(work / "state"), "--kubeconfig", str(cluster.kubeconfig),
         "--instance-id", "e2e", "--resync-seconds", "30",
         "--cameras-config", str(cameras.config)]
     running = RunningDriver(node.name, Path(state.root), cdi_dir, command, work / "driver.log",
-                            kubectl)
+                            kubectl, source=source)
     running.start()
     try:
         wait_until(running.slices, 60, running)

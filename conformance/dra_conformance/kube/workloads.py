@@ -51,6 +51,25 @@ def seen_devices(environment: str, pattern: str) -> set[str]:
             if sep and names.search(name)}
 
 
+NODES_MARK = "--- device nodes"
+# a container's environment, then its character devices as "major:minor path" (hex, busybox)
+LISTING = ["sh", "-c", f'env; echo "{NODES_MARK}"; '
+           'find /dev -type c | while read -r node; do stat -c "%t:%T %n" "$node"; done']
+
+
+def listing_parts(log: str) -> tuple[str, dict[str, str]]:
+    """A ``LISTING`` container's output: its environment, and its device nodes (path to
+    ``major:minor``, decimal as in sysfs ``dev``)."""
+    environment, _, listed = log.partition(NODES_MARK)
+    nodes: dict[str, str] = {}
+    for line in listed.splitlines():
+        number, _, path = line.strip().partition(" ")
+        major, sep, minor = number.partition(":")
+        if sep and path:
+            nodes[path] = f"{int(major, 16)}:{int(minor, 16)}"
+    return environment, nodes
+
+
 def check_command(injection: Injection) -> list[str]:
     """A shell command that exits 0 only if the container sees the device as promised."""
     if injection.check_command:

@@ -54,3 +54,16 @@ def test_claim_config_overrides_class_config(sock: SocketTier, dra_cdi: CdiRegis
     sock.evidence(f"class and claim config; expected the claim's {probe.expect_env}, "
                   f"got {wanted}")
     assert wanted == probe.expect_env, "the class's configuration won over the claim's"
+
+
+UNKNOWN_FIELD = "conformanceUnknownField"  # no driver's configuration type has it
+
+
+@pytest.mark.requirement("DRA-CONF-003")
+def test_a_config_with_an_unknown_field_is_refused(sock: SocketTier,
+                                                   probe: ConfigProbe) -> None:
+    """A misspelt setting silently ignored runs the workload with settings nobody asked for;
+    the claim must not be prepared, so its pod shows the driver's error instead."""
+    parameters = {**probe.parameters, UNKNOWN_FIELD: "x"}
+    how = sock.refusal(sock.claim(configs=[OpaqueConfig(sock.driver, parameters)]))
+    sock.evidence(f"the profile's parameters plus {UNKNOWN_FIELD}: {how}")

@@ -1,0 +1,69 @@
+"""Broken copies of the reference driver, one realistic bug each, for bugs no proxy can make.
+
+The socket proxy (``dra_conformance.tools.mutants``) breaks what a driver answers; these bugs
+are in what it does to the node: the CDI spec it writes, how it reads its configuration. Each
+mutant is a copy of ``dra_reference`` with one edit, run in place of the driver, and names
+the requirement of the suite that must fail against it (``test_broken_drivers.py``).
+"""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+SOURCE = Path(__file__).resolve().parents[2] / "drivers" / "dra_reference"
+
+
+@dataclass(frozen=True)
+class Mutant:
+    bug: str  # what the broken driver does
+    killed_by: str  # the requirement that must fail
+    tests: str  # the suite's tests that show it (a -k expression)
+    tier: str  # the suite's tier those tests are in
+    file: str  # the module to edit, under dra_reference/
+    old: str  # text that must occur exactly once in it
+    new: str
+    helper: str = ""  # code appended to the module
+
+
+MUTANTS = {
+    "every-gpus-nodes": Mutant(
+        "a GPU claim's container gets the DRM nodes of every GPU of the node, not only its own",
+        "DRA-ALLOC-004", "pod_per_class", "cluster", "preparers/gpu.py",
+        "device_nodes=tuple(cdi_node(node) for node in job.device.nodes))",
+        "device_nodes=_every_drm_node(job))",
+        helper='''
+
+def _every_drm_node(job: DeviceJob) -> tuple[object, ...]:
+    import os  # noqa: PLC0415
+    from pathlib import Path  # noqa: PLC0415
+
+    from dra_reference.cdi import DeviceNode as CDINode  # noqa: PLC0415
+
+    folder = Path(job.device.nodes[0].host_path).parent
+    return tuple(CDINode(path=f"/dev/dri/{n.name}", host_path=str(n), type="c",
+                         major=os.major(n.stat().st_rdev), minor=os.minor(n.stat().st_rdev),
+                         permissions="rw")
+                 for n in sorted(folder.iterdir()) if n.is_char_device())
+'''),
+    "lenient-config": Mutant(
+        "opaque configuration with a field the driver does not know is accepted, the field "
+        "silently ignored", "DRA-CONF-003", "unknown_field", "socket", "params/decode.py",
+        "    value = parser(reader)\n    reader.done()\n", "    value = parser(reader)\n"),
+}
+
+
+def patched_copy(name: str, folder: Path) -> Path:
+    """A copy of the driver with mutant ``name``'s edit, in ``folder``; put ``folder`` on
+    PYTHONPATH to run it."""
+    mutant = MUTANTS[name]
+    target = folder / "dra_reference"
+    shutil.copytree(SOURCE, target, ignore=shutil.ignore_patterns("__pycache__"))
+    module = target / mutant.file
+    text = module.read_text()
+    if text.count(mutant.old) != 1:
+        raise AssertionError(f"mutant {name}: {mutant.file} no longer has its text once: "
+                             f"{mutant.old!r}; update the mutant to the driver's code")
+    module.write_text(text.replace(mutant.old, mutant.new) + mutant.helper)
+    return folder
