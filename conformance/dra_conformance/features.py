@@ -22,6 +22,7 @@ class Feature(StrEnum):
     V1BETA1 = "v1beta1"  # the v1beta1 DRAPlugin gRPC service besides v1
     BINDING_CONDITIONS = "bindingConditions"  # DRADeviceBindingConditions
     EXTENDED_RESOURCES = "extendedResources"  # DRAExtendedResource
+    FPGA_PROGRAMMING = "fpgaProgramming"  # prepare loads FPGA images (spec.fpgaProgramming)
 
     @classmethod
     def parse(cls, text: str) -> Feature:

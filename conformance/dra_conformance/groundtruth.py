@@ -142,6 +142,28 @@ def node_problems(seen: Mapping[str, str], owners: Mapping[str, str],
     return found
 
 
+def write_bitstream(root: Path, fpga: Mapping[str, Any], afu: str, name: str) -> Path:
+    """An image for ``fpga`` (its region's interface ID) carrying accelerator ``afu``, in the
+    node's firmware folder as ``name``, where the kernel's firmware loader looks."""
+    path = root / "lib" / "firmware" / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    _fakehw("fpga", "make-bitstream", "--interface-id", str(fpga["attributes"]["compatId"]),
+            "--afu-id", afu, "-o", str(path))
+    return path
+
+
+def fpga_state(root: Path, fpga: Mapping[str, Any]) -> tuple[str, str]:
+    """What ``fpga`` shows right now, read from its sysfs files (no command in between): its
+    FPGA manager's ``state`` and its port's ``afu_id``."""
+    state = afu = ""
+    for folder, _dirs, files in os.walk(root / "sys" / fpga["sysfs"]):
+        if "state" in files and Path(folder).parent.name == "fpga_manager":
+            state = (Path(folder) / "state").read_text().strip()
+        if "afu_id" in files:
+            afu = (Path(folder) / "afu_id").read_text().strip()
+    return state, afu
+
+
 def set_health(root: Path, device: str, healthy: bool, reason: str = "") -> None:
     """Mark a fakehw device healthy or unhealthy, where its kernel driver would show it."""
     _fakehw("health", "--root", str(root), device, "healthy" if healthy else "unhealthy",

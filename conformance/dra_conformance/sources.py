@@ -300,6 +300,14 @@ SOURCES: dict[str, Source] = {
         note="The runtime fails container creation for an ID no spec defines (upstream test "
              "driver: 'kubelet+crio then fail with: CDI device injection failed: unresolvable CDI "
              "devices')."),
+    "DRA-PREP-013": Source(
+        SourceKind.PROTO, f"{KUBELET}/pkg/apis/dra/v1/api.proto",
+        "DRAPlugin.NodePrepareResources",
+        quote="for use on the node.",
+        note="The kubelet starts the pod's containers as soon as NodePrepareResources answers "
+             "(kuberuntime only waits for PrepareResources of the DRA manager), so a device "
+             "still being reconfigured is handed to a workload that cannot use it yet, or one "
+             "that sees the previous user's image."),
     "DRA-PREP-012": Source(
         SourceKind.CODE, f"{DRA_LIB}/kubeletplugin/draplugin.go",
         "nodePluginImplementation.getResourceClaims",

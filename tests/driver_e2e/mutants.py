@@ -51,6 +51,16 @@ def _every_drm_node(job: DeviceJob) -> tuple[object, ...]:
         "opaque configuration with a field the driver does not know is accepted, the field "
         "silently ignored", "DRA-CONF-003", "unknown_field", "socket", "params/decode.py",
         "    value = parser(reader)\n    reader.done()\n", "    value = parser(reader)\n"),
+    "early-fpga": Mutant(
+        "prepare asks the FPGA manager for the claim's image and answers at once, while the "
+        "image is still being loaded", "DRA-PREP-013", "fpga_is_operating", "socket",
+        "preparers/fpga.py",
+        "        load(ManagerFiles(self._sysfs / device.paths[\"manager\"]), config.bitstream,\n"
+        "             config.program_timeout)\n",
+        "        _request(ManagerFiles(self._sysfs / device.paths[\"manager\"]),\n"
+        "                 config.bitstream)\n"
+        "        return config.afu_id or self._afu(device)\n",
+        helper="\nfrom dra_reference.preparers.fpgaprogram import _request  # noqa: E402\n"),
 }
 
 

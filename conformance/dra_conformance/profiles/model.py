@@ -69,6 +69,24 @@ class ConfigProbe:
 
 
 @dataclass(frozen=True)
+class FpgaProgramming:
+    """How to ask the driver to program an FPGA: the claim's opaque parameters, where the
+    strings "{bitstream}" (an image file name in the node's firmware folder) and "{afu}" (the
+    accelerator ID the image carries, 32 hex digits) stand for the image the suite makes."""
+
+    parameters: dict[str, Any]
+
+    def asking_for(self, bitstream: str, afu: str) -> dict[str, Any]:
+        def put(value: Any) -> Any:
+            if isinstance(value, str):
+                return value.replace("{bitstream}", bitstream).replace("{afu}", afu)
+            if isinstance(value, dict):
+                return {key: put(item) for key, item in value.items()}
+            return value
+        return dict(put(self.parameters))
+
+
+@dataclass(frozen=True)
 class NodeIdentity:
     """Who the driver's component on a node is to the API server, "{node}" standing for the
     node's name: the suite acts as it (impersonation) to see what it may write."""
@@ -96,6 +114,7 @@ class DriverProfile:
     cdi_spec_dirs: tuple[Path, ...] = (Path("/etc/cdi"), Path("/var/run/cdi"))
     injection: Injection = field(default_factory=Injection)
     config: ConfigProbe | None = None
+    fpga_programming: FpgaProgramming | None = None
     nodes: tuple[str, ...] = ()  # nodes running the driver (default: every node with slices)
     node_identity: NodeIdentity | None = None
     source: str = "<built in>"

@@ -23,6 +23,8 @@
                   deviceEnv: "^GPU_DEVICE_[0-9]+$"}
       config: {parameters: {...}, expectEnv: {NAME: value},
                classParameters: {...}, classExpectEnv: {NAME: value}}
+      fpgaProgramming:                               # with feature fpgaProgramming
+        parameters: {bitstream: "{bitstream}", afuID: "{afu}"}
       nodeIdentity:                                  # optional; "{node}": the node's name
         user: system:serviceaccount:gpu-driver:kubelet-plugin
         groups: [system:serviceaccounts]
@@ -43,6 +45,7 @@ from dra_conformance.profiles.model import (
     Deployment,
     DeploymentMode,
     DriverProfile,
+    FpgaProgramming,
     Injection,
     NodeIdentity,
     Sockets,
@@ -53,7 +56,7 @@ KIND = "DriverProfile"
 _DNS_SUBDOMAIN = re.compile(r"[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?")
 _ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _SPEC_KEYS = ("driver", "deviceClasses", "features", "nodes", "deployment", "sockets", "cdi",
-              "injection", "config", "nodeIdentity")
+              "injection", "config", "fpgaProgramming", "nodeIdentity")
 
 
 def parse(doc: object, source: str, base: Path | None = None) -> DriverProfile:
@@ -65,11 +68,12 @@ def parse(doc: object, source: str, base: Path | None = None) -> DriverProfile:
     spec = top.nested("spec", _SPEC_KEYS)
     driver = spec.nested("driver", ("name", "version"))
     name = _dns(driver, "name", "the driver name, e.g. gpu.example.com")
+    features = _features(spec)
     return DriverProfile(
         driver=name,
         version=str(driver.data.get("version") or "unknown"),
         device_classes=tuple(_dns_list(spec, "deviceClasses")),
-        features=_features(spec),
+        features=features,
         nodes=spec.strings("nodes", "[worker-1]"),
         deployment=_deployment(spec.nested("deployment", (
             "mode", "manifests", "command", "undeployCommand", "restartCommand",
@@ -80,6 +84,7 @@ def parse(doc: object, source: str, base: Path | None = None) -> DriverProfile:
             "env", "devicePaths", "checkCommand", "image", "deviceEnv"))),
         config=_config(spec.nested("config", (
             "parameters", "expectEnv", "classParameters", "classExpectEnv"))),
+        fpga_programming=_fpga_programming(spec, features),
         node_identity=_node_identity(spec.nested("nodeIdentity", ("user", "groups", "extra"))),
         source=source,
     )
@@ -197,6 +202,25 @@ def _config(fields: Fields) -> ConfigProbe | None:
                     "give classParameters and classExpectEnv together")
     return ConfigProbe(parameters=parameters, expect_env=expect,
                        class_parameters=class_parameters, class_expect_env=class_expect)
+
+
+def _fpga_programming(spec: Fields, features: frozenset[Feature]) -> FpgaProgramming | None:
+    fields = spec.nested("fpgaProgramming", ("parameters",))
+    claimed = Feature.FPGA_PROGRAMMING in features
+    if not fields.data:
+        if claimed:
+            spec.fail("fpgaProgramming", "is missing",
+                      "feature fpgaProgramming needs fpgaProgramming.parameters: the claim's "
+                      'opaque parameters, with "{bitstream}" where the image\'s file name goes')
+        return None
+    parameters = fields.mapping("parameters")
+    if "{bitstream}" not in str(parameters):
+        fields.fail("parameters", 'names no "{bitstream}"',
+                    'put "{bitstream}" where the driver takes the image\'s file name')
+    if not claimed:
+        spec.fail("features", "does not list fpgaProgramming",
+                  "add fpgaProgramming to features, or remove fpgaProgramming")
+    return FpgaProgramming(parameters)
 
 
 def _env_map(fields: Fields, key: str) -> dict[str, str]:
