@@ -23,6 +23,7 @@ class Feature(StrEnum):
     BINDING_CONDITIONS = "bindingConditions"  # DRADeviceBindingConditions
     EXTENDED_RESOURCES = "extendedResources"  # DRAExtendedResource
     FPGA_PROGRAMMING = "fpgaProgramming"  # prepare loads FPGA images (spec.fpgaProgramming)
+    CLAIM_CREDENTIALS = "claimCredentials"  # a credential per claim (spec.claimCredentials)
 
     @classmethod
     def parse(cls, text: str) -> Feature:

@@ -140,6 +140,9 @@ CATALOGUE: tuple[Requirement, ...] = (
                 "the API server (force delete)"),
     Requirement("DRA-UNPREP-005", M, CLU, "deleting a pod unprepares its claims without "
                 "FailedUnprepareDynamicResources events"),
+    Requirement("DRA-UNPREP-006", M, CLU, "a credential prepare gave a claim for a network "
+                "device is refused by the device once the claim is unprepared",
+                F.CLAIM_CREDENTIALS),
     # Sharing and templates
     Requirement("DRA-SHARE-001", M, CLU, "a claim is shared by the containers of one pod"),
     Requirement("DRA-SHARE-002", M, CLU, "a claim is shared by several pods"),

@@ -376,6 +376,13 @@ SOURCES: dict[str, Source] = {
         note="Upstream node e2e expects successful unprepare of a deleted pod's claim (also e2e "
              "'must unprepare resources for force-deleted pod'); the kubelet keeps the pod until "
              "unprepare succeeds."),
+    "DRA-UNPREP-006": Source(
+        SourceKind.CODE, f"{DRA_LIB}/kubeletplugin/draplugin.go",
+        "DRAPlugin.UnprepareResourceClaims (interface doc)",
+        quote="UnprepareResourceClaims must undo whatever work PrepareResourceClaims did.",
+        note="A credential minted on the device for the claim is work prepare did; kept, it "
+             "lets whoever saw it (the pod's containers, their logs) reach the device after the "
+             "claim is gone, and the scheduler hands the device to someone else meanwhile."),
     "DRA-SHARE-001": Source(
         SourceKind.E2E, f"{KUBERNETES}/test/e2e/dra/dra.go",
         "supports inline claim referenced by multiple containers",

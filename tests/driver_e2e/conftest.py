@@ -164,6 +164,27 @@ def running_driver(cluster: SessionCluster, cameras: Cameras, work: Path,
         machine.down(Path(state.root))
 
 
+@contextlib.contextmanager
+def running_controller(driver: RunningDriver, cameras: Cameras,
+                       cluster: SessionCluster) -> Iterator[subprocess.Popen[bytes]]:
+    """The camera controller, which publishes the cameras of ``cameras`` as pools of their
+    own; stopped and its slices deleted at the end."""
+    log = driver.log.with_name("controller.log")
+    with log.open("ab") as stream:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "dra_reference", "controller", "--cameras-config",
+             str(cameras.config), "--kubeconfig", str(cluster.kubeconfig),
+             "--probe-seconds", "2"], stdout=stream, stderr=subprocess.STDOUT,
+            env={**os.environ, "PYTHONPATH": str(driver.source)} if driver.source else None)
+    try:
+        yield process
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+        driver.kubectl.run(["delete", "resourceslices", "-l",
+                            "dra.fakehw.dev/publisher=camera-controller"], check=False)
+
+
 def wait_until(condition: Callable[[], object], timeout: float, driver: RunningDriver) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

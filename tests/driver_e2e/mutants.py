@@ -61,6 +61,12 @@ def _every_drm_node(job: DeviceJob) -> tuple[object, ...]:
         "                 config.bitstream)\n"
         "        return config.afu_id or self._afu(device)\n",
         helper="\nfrom dra_reference.preparers.fpgaprogram import _request  # noqa: E402\n"),
+    "credential-kept": Mutant(
+        "a camera claim's credential is not revoked at unprepare: the camera keeps accepting "
+        "it after the claim is gone", "DRA-UNPREP-006", "credential", "cluster",
+        "preparers/camera.py",
+        "        if not notes.get(\"username\"):\n            return  # nothing was minted\n",
+        "        return  # the credential is kept\n"),
 }
 
 

@@ -1,6 +1,7 @@
 """The suite catches bugs in what a driver does to the node: broken copies of the reference
-driver (``mutants.py``) run on a real node over fakehw, and the suite's test that must notice
-fails its requirement; the unbroken driver passes the same test, so the catch is the bug's."""
+driver (``mutants.py``) run on a real node over fakehw, with its camera controller, and the
+suite's test that must notice fails its requirement; the unbroken driver passes the same
+test, so the catch is the bug's."""
 
 from __future__ import annotations
 
@@ -11,10 +12,17 @@ import yaml
 
 from fakehw.cluster.pytest_fixtures import SessionCluster
 from tests.conformance.conftest import SuiteRun, suite_run
-from tests.driver_e2e.conftest import Cameras, RunningDriver, running_driver
+from tests.driver_e2e.conftest import (
+    Cameras,
+    RunningDriver,
+    running_controller,
+    running_driver,
+    wait_until,
+)
 from tests.driver_e2e.mutants import MUTANTS, Mutant, patched_copy
 
 pytestmark = pytest.mark.cluster
+CAMERAS = "dra.fakehw.dev/publisher=camera-controller"  # the camera controller's slices
 PROFILE = Path(__file__).resolve().parents[2] / "conformance/examples/reference-driver.yaml"
 
 
@@ -41,7 +49,10 @@ def test_the_suite_fails_the_mutant_and_passes_the_driver(
     mutant = MUTANTS[name]
     work = pytester.path.parent / f"{pytester.path.name}-driver"
     source = patched_copy(name, work / "src") if broken else None
-    with running_driver(draref_cluster, cameras, work, source) as driver:
+    with running_driver(draref_cluster, cameras, work, source) as driver, \
+            running_controller(driver, cameras, draref_cluster):
+        wait_until(lambda: driver.kubectl.json(["get", "resourceslices", "-l", CAMERAS])["items"],
+                   30, driver)
         run = certify(pytester, draref_cluster, driver, mutant)
     verdict = run.verdicts()[mutant.killed_by]
     evidence = run.evidence(mutant.killed_by)

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 from collections.abc import Iterator
 from typing import Any
 
@@ -18,7 +17,14 @@ from fakehw.camera.control import CameraControl
 from fakehw.cluster.images import WORKLOAD_IMAGE
 from fakehw.cluster.pytest_fixtures import SessionCluster
 from fakehw.devices.fpga import write_bitstream
-from tests.driver_e2e.conftest import DEPLOY, DRIVER, Cameras, RunningDriver, wait_until
+from tests.driver_e2e.conftest import (
+    DEPLOY,
+    DRIVER,
+    Cameras,
+    RunningDriver,
+    running_controller,
+    wait_until,
+)
 
 pytestmark = pytest.mark.cluster
 GPU0, GPU1 = "gpu-0000-01-00-0", "gpu-0000-02-00-0"
@@ -239,19 +245,8 @@ def create(kubectl: Any, manifest: str,
 @pytest.fixture
 def controller(driver: RunningDriver, cameras: Cameras,
                draref_cluster: SessionCluster) -> Iterator[subprocess.Popen[bytes]]:
-    log = driver.log.with_name("controller.log")
-    with log.open("ab") as stream:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "dra_reference", "controller", "--cameras-config",
-             str(cameras.config), "--kubeconfig", str(draref_cluster.kubeconfig),
-             "--probe-seconds", "2"], stdout=stream, stderr=subprocess.STDOUT)
-    try:
+    with running_controller(driver, cameras, draref_cluster) as process:
         yield process
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
-        driver.kubectl.run(["delete", "resourceslices", "-l",
-                            "dra.fakehw.dev/publisher=camera-controller"], check=False)
 
 
 def test_a_pod_claiming_a_camera_gets_a_credential_of_its_own(

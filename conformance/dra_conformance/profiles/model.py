@@ -87,6 +87,16 @@ class FpgaProgramming:
 
 
 @dataclass(frozen=True)
+class ClaimCredentials:
+    """Where a container finds the credential its claim was given: in variables whose names
+    match ``url_env`` (a regular expression), as an ``rtsp://user:password@host/path`` URL,
+    for a claim of DeviceClass ``device_class``."""
+
+    device_class: str
+    url_env: str
+
+
+@dataclass(frozen=True)
 class NodeIdentity:
     """Who the driver's component on a node is to the API server, "{node}" standing for the
     node's name: the suite acts as it (impersonation) to see what it may write."""
@@ -115,6 +125,7 @@ class DriverProfile:
     injection: Injection = field(default_factory=Injection)
     config: ConfigProbe | None = None
     fpga_programming: FpgaProgramming | None = None
+    claim_credentials: ClaimCredentials | None = None
     nodes: tuple[str, ...] = ()  # nodes running the driver (default: every node with slices)
     node_identity: NodeIdentity | None = None
     source: str = "<built in>"

@@ -25,6 +25,9 @@
                classParameters: {...}, classExpectEnv: {NAME: value}}
       fpgaProgramming:                               # with feature fpgaProgramming
         parameters: {bitstream: "{bitstream}", afuID: "{afu}"}
+      claimCredentials:                              # with feature claimCredentials
+        deviceClass: camera.example.com
+        urlEnv: "^CAMERA_URL$"                       # rtsp://user:password@host/path
       nodeIdentity:                                  # optional; "{node}": the node's name
         user: system:serviceaccount:gpu-driver:kubelet-plugin
         groups: [system:serviceaccounts]
@@ -41,6 +44,7 @@ from pathlib import Path
 from dra_conformance.features import Feature
 from dra_conformance.profiles.fields import Fields
 from dra_conformance.profiles.model import (
+    ClaimCredentials,
     ConfigProbe,
     Deployment,
     DeploymentMode,
@@ -56,7 +60,8 @@ KIND = "DriverProfile"
 _DNS_SUBDOMAIN = re.compile(r"[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?")
 _ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _SPEC_KEYS = ("driver", "deviceClasses", "features", "nodes", "deployment", "sockets", "cdi",
-              "injection", "config", "fpgaProgramming", "nodeIdentity")
+              "injection", "config", "fpgaProgramming",
+              "claimCredentials", "nodeIdentity")
 
 
 def parse(doc: object, source: str, base: Path | None = None) -> DriverProfile:
@@ -85,6 +90,7 @@ def parse(doc: object, source: str, base: Path | None = None) -> DriverProfile:
         config=_config(spec.nested("config", (
             "parameters", "expectEnv", "classParameters", "classExpectEnv"))),
         fpga_programming=_fpga_programming(spec, features),
+        claim_credentials=_claim_credentials(spec, features),
         node_identity=_node_identity(spec.nested("nodeIdentity", ("user", "groups", "extra"))),
         source=source,
     )
@@ -221,6 +227,27 @@ def _fpga_programming(spec: Fields, features: frozenset[Feature]) -> FpgaProgram
         spec.fail("features", "does not list fpgaProgramming",
                   "add fpgaProgramming to features, or remove fpgaProgramming")
     return FpgaProgramming(parameters)
+
+
+def _claim_credentials(spec: Fields, features: frozenset[Feature]) -> ClaimCredentials | None:
+    fields = spec.nested("claimCredentials", ("deviceClass", "urlEnv"))
+    claimed = Feature.CLAIM_CREDENTIALS in features
+    if not fields.data:
+        if claimed:
+            spec.fail("claimCredentials", "is missing",
+                      "feature claimCredentials needs claimCredentials.deviceClass and .urlEnv")
+        return None
+    if not claimed:
+        spec.fail("features", "does not list claimCredentials",
+                  "add claimCredentials to features, or remove claimCredentials")
+    device_class = _dns(fields, "deviceClass", "the DeviceClass of the network devices")
+    pattern = fields.string("urlEnv")
+    try:
+        re.compile(pattern)
+    except re.error as exc:
+        fields.fail("urlEnv", f"is not a regular expression: {exc}",
+                    'e.g. "^CAMERA_URL$", matching the variable names')
+    return ClaimCredentials(device_class, pattern)
 
 
 def _env_map(fields: Fields, key: str) -> dict[str, str]:
