@@ -63,15 +63,17 @@ class Book:
 
         profile = self.profile
         features = frozenset(profile.features) if profile else frozenset()
+        simulated = bool(profile and profile.simulated_devices)
         run = RunInfo(driver=(profile.driver if profile else self.settings.driver) or "unknown",
                       driver_version=profile.version if profile else "unknown",
                       kubernetes_version=self.kubernetes_version, hypothesis_seed=self.seed,
                       command=self.command, started=self.started, finished=_now(),
                       profile=profile.source if profile else "none",
                       suite_version=__version__,
-                      features=tuple(sorted(f.value for f in features)))
+                      features=tuple(sorted(f.value for f in features)),
+                      devices="simulated" if simulated else "hardware")
         records = tuple(self.records.values())
-        return Report(run, tuple(judge(records, features)), records)
+        return Report(run, tuple(judge(records, features, simulated=simulated)), records)
 
 
 def reproduce_command(args: list[str], seed: str) -> str:

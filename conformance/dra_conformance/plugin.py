@@ -20,7 +20,7 @@ import pytest
 from dra_conformance import settings as suite_settings
 from dra_conformance.book import Book, reproduce_command
 from dra_conformance.requirements import BY_ID
-from dra_conformance.verdicts import NOT_APPLICABLE
+from dra_conformance.verdicts import NOT_APPLICABLE, not_applicable
 
 if TYPE_CHECKING:
     from dra_conformance.profiles.model import DriverProfile
@@ -130,6 +130,7 @@ def _kubernetes_version(kubeconfig: str) -> str:
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     book = config.stash[BOOK]
     features = book.profile.features if book.profile else frozenset()
+    simulated = bool(book.profile and book.profile.simulated_devices)
     for item in items:
         ids = tuple(rid for mark in item.iter_markers("requirement") for rid in mark.args)
         if not ids:
@@ -139,11 +140,10 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             raise pytest.UsageError(f"{item.nodeid}: unknown requirement {unknown[0]}; "
                                     "add it to dra_conformance.requirements first")
         book.record(item.nodeid, ids)
-        gated = [BY_ID[rid].feature for rid in ids]
-        if all(f is not None and f not in features for f in gated):
-            names = ", ".join(sorted({f.value for f in gated if f is not None}))
+        reasons = [not_applicable(BY_ID[rid], features, simulated) for rid in ids]
+        if all(reasons):
             item.add_marker(pytest.mark.skip(
-                reason=f"{NOT_APPLICABLE}the driver does not claim {names}"))
+                reason=NOT_APPLICABLE + "; ".join(sorted(set(reasons)))))
 
 
 class Recorder:

@@ -42,6 +42,7 @@ class Requirement:
     tier: Tier
     title: str
     feature: Feature | None = None
+    hardware: bool = False  # checked against the hardware: not applicable to simulated devices
 
     @property
     def source(self) -> Source:
@@ -81,7 +82,7 @@ CATALOGUE: tuple[Requirement, ...] = (
                 "restart"),
     Requirement("DRA-SLICE-005", S, CLU, "the driver writes only its own node's slices"),
     Requirement("DRA-SLICE-006", M, CLU, "published devices match the hardware (checked against "
-                "fakehw's inventory when the driver runs on fakehw)"),
+                "fakehw's inventory when the driver runs on fakehw)", hardware=True),
     Requirement("DRA-SLICE-007", P, CLU, "node-local pools are named after their node"),
     # Allocation and scheduling
     Requirement("DRA-ALLOC-001", M, CLU, "a pod claiming a device of each profile DeviceClass is "
@@ -112,7 +113,7 @@ CATALOGUE: tuple[Requirement, ...] = (
     Requirement("DRA-PREP-007", M, SOCK, "a subrequest result is answered under its request's "
                 "name (the /subrequest suffix stripped)"),
     Requirement("DRA-PREP-008", M, CLU, "a failed or timed-out prepare is retried and the pod "
-                "stays pending meanwhile"),
+                "stays pending meanwhile (a fault injected into the hardware)", hardware=True),
     Requirement("DRA-PREP-009", P, SOCK, "a failed prepare is rolled back: no CDI spec of the "
                 "claim is left"),
     Requirement("DRA-PREP-010", M, CLU, "prepare runs even when no container references the "

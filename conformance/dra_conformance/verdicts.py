@@ -2,7 +2,8 @@
 
 A requirement is proven by every test that names it. Any failing test fails it; a test that
 did not run (no cluster, no socket, deselected) leaves it "not run", which is never a pass;
-a requirement of a feature the driver does not claim is "not applicable" whatever ran. A
+a requirement of a feature the driver does not claim, or one checked against the hardware
+when the profile says the driver's devices are simulated, is "not applicable" whatever ran. A
 requirement no test names yet is "not run" too, so gaps in the suite show in every report.
 """
 
@@ -47,23 +48,35 @@ class RequirementVerdict:
 
 
 def judge(records: Iterable[TestRecord], features: frozenset[Feature],
-          catalogue: Sequence[Requirement] = CATALOGUE) -> list[RequirementVerdict]:
-    """One verdict per catalogue entry, in catalogue order."""
+          catalogue: Sequence[Requirement] = CATALOGUE, *,
+          simulated: bool = False) -> list[RequirementVerdict]:
+    """One verdict per catalogue entry, in catalogue order; ``simulated``: the profile says
+    the driver's devices exist in software only."""
     by_requirement: dict[str, list[TestRecord]] = {}
     for record in records:
         for rid in record.requirements:
             by_requirement.setdefault(rid, []).append(record)
-    return [_judge_one(r, by_requirement.get(r.id, []), features) for r in catalogue]
+    return [_judge_one(r, by_requirement.get(r.id, []), features, simulated) for r in catalogue]
+
+
+def not_applicable(requirement: Requirement, features: frozenset[Feature],
+                   simulated: bool) -> str:
+    """Why ``requirement`` does not apply to the driver ("" if it does)."""
+    if requirement.feature is not None and requirement.feature not in features:
+        return f"the driver profile does not claim feature {requirement.feature.value}"
+    if requirement.hardware and simulated:
+        return ("the driver profile says its devices are simulated (spec.devices): there is "
+                "no hardware to check them against")
+    return ""
 
 
 def _judge_one(requirement: Requirement, records: list[TestRecord],
-               features: frozenset[Feature]) -> RequirementVerdict:
+               features: frozenset[Feature], simulated: bool) -> RequirementVerdict:
     tests = tuple(record.nodeid for record in records)
     duration = sum(record.duration for record in records)
-    if requirement.feature is not None and requirement.feature not in features:
-        return RequirementVerdict(requirement, Verdict.NOT_APPLICABLE, (
-            f"the driver profile does not claim feature {requirement.feature.value}",),
-            duration, tests)
+    if reason := not_applicable(requirement, features, simulated):
+        return RequirementVerdict(requirement, Verdict.NOT_APPLICABLE, (reason,), duration,
+                                  tests)
     if not records:
         return RequirementVerdict(requirement, Verdict.NOT_RUN,
                                   ("no test in this suite version proves it yet",), 0.0, ())

@@ -62,6 +62,8 @@ def test_relative_manifests_are_relative_to_the_profile(tmp_path: Path) -> None:
 def test_minimal_profile_defaults() -> None:
     profile = profiles.loads(HEAD)
     assert profile.features == frozenset()
+    assert not profile.simulated_devices
+    assert profiles.loads(HEAD + "  devices: simulated\n").simulated_devices
     assert profile.deployment.mode is DeploymentMode.DEPLOYED
     assert profile.cdi_spec_dirs == (Path("/etc/cdi"), Path("/var/run/cdi"))
 
@@ -87,6 +89,15 @@ def test_minimal_profile_defaults() -> None:
      "not a regular expression"),
     ("  nodeIdentity: {user: u, extra: {k: v}}\n", "spec.nodeIdentity.extra.k",
      "list of strings"),
+    ("  devices: imaginary\n", "spec.devices", "use one of"),
+    ("  features: [fpgaProgramming]\n", "spec.fpgaProgramming", "is missing"),
+    ("  fpgaProgramming: {parameters: {bitstream: x.gbs}}\n",
+     "spec.fpgaProgramming.parameters", "{bitstream}"),
+    ("  fpgaProgramming: {parameters: {bitstream: '{bitstream}'}}\n", "spec.features",
+     "does not list fpgaProgramming"),
+    ("  features: [claimCredentials]\n", "spec.claimCredentials", "is missing"),
+    ("  features: [claimCredentials]\n  claimCredentials: {deviceClass: c, urlEnv: '('}\n",
+     "spec.claimCredentials.urlEnv", "not a regular expression"),
 ])
 def test_mistakes_name_field_and_fix(extra: str, field: str, words: str) -> None:
     with pytest.raises(ProfileError) as caught:

@@ -6,10 +6,11 @@ import re
 from pathlib import Path
 
 import pytest
-from dra_conformance import catalogue, requirements
+from dra_conformance import catalogue, requirements, verdicts
 from dra_conformance.features import Feature
 from dra_conformance.requirements import CATALOGUE, Level
 from dra_conformance.sources import SOURCES
+from dra_conformance.verdicts import Verdict
 
 pytestmark = pytest.mark.unit
 
@@ -56,3 +57,15 @@ def test_lookup_suggests_close_ids() -> None:
     assert requirements.get("DRA-REG-001").tier.value == "socket"
     with pytest.raises(KeyError, match="DRA-REG-001"):
         requirements.get("DRA-REG-999")
+
+
+def test_hardware_checks_do_not_apply_to_simulated_devices() -> None:
+    hardware = [r for r in CATALOGUE if r.hardware]
+    assert {r.id for r in hardware} == {"DRA-SLICE-006", "DRA-PREP-008"}
+    real = {v.requirement.id: v for v in verdicts.judge([], frozenset())}
+    simulated = {v.requirement.id: v for v in verdicts.judge([], frozenset(), simulated=True)}
+    for requirement in hardware:
+        assert real[requirement.id].verdict is Verdict.NOT_RUN
+        assert simulated[requirement.id].verdict is Verdict.NOT_APPLICABLE
+        assert "simulated" in simulated[requirement.id].evidence[0]
+    assert simulated["DRA-ALLOC-001"].verdict is Verdict.NOT_RUN  # everything else still applies

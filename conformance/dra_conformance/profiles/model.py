@@ -126,6 +126,7 @@ class DriverProfile:
     config: ConfigProbe | None = None
     fpga_programming: FpgaProgramming | None = None
     claim_credentials: ClaimCredentials | None = None
+    simulated_devices: bool = False  # the devices exist in software only: no hardware checks
     nodes: tuple[str, ...] = ()  # nodes running the driver (default: every node with slices)
     node_identity: NodeIdentity | None = None
     source: str = "<built in>"

@@ -7,6 +7,7 @@
       driver: {name: gpu.fakehw.dev, version: 0.1.0}
       deviceClasses: [gpu.fakehw.dev]
       features: [v1beta1, healthReporting]
+      devices: hardware | simulated                  # simulated: no hardware to check against
       nodes: [fakehw-worker]                         # optional
       deployment:
         mode: deployed | manifests | command
@@ -59,9 +60,9 @@ API_VERSION = "conformance.fakehw.dev/v1alpha1"
 KIND = "DriverProfile"
 _DNS_SUBDOMAIN = re.compile(r"[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?")
 _ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-_SPEC_KEYS = ("driver", "deviceClasses", "features", "nodes", "deployment", "sockets", "cdi",
-              "injection", "config", "fpgaProgramming",
-              "claimCredentials", "nodeIdentity")
+_SPEC_KEYS = ("driver", "deviceClasses", "features", "devices", "nodes", "deployment",
+              "sockets", "cdi", "injection", "config", "fpgaProgramming", "claimCredentials",
+              "nodeIdentity")
 
 
 def parse(doc: object, source: str, base: Path | None = None) -> DriverProfile:
@@ -91,6 +92,8 @@ def parse(doc: object, source: str, base: Path | None = None) -> DriverProfile:
             "parameters", "expectEnv", "classParameters", "classExpectEnv"))),
         fpga_programming=_fpga_programming(spec, features),
         claim_credentials=_claim_credentials(spec, features),
+        simulated_devices=spec.choice("devices", "hardware",
+                                      ("hardware", "simulated")) == "simulated",
         node_identity=_node_identity(spec.nested("nodeIdentity", ("user", "groups", "extra"))),
         source=source,
     )

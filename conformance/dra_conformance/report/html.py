@@ -21,6 +21,7 @@ def render(report: Report) -> str:
     facts = [("Driver", f"{run.driver} {run.driver_version}"),
              ("Kubernetes", run.kubernetes_version),
              ("Features claimed", ", ".join(run.features) or "none"),
+             ("Devices", run.devices),
              ("Driver profile", run.profile), ("Hypothesis seed", run.hypothesis_seed),
              ("Suite", f"dra-conformance {run.suite_version}"),
              ("Started / finished (UTC)", f"{run.started} / {run.finished}")]

@@ -25,6 +25,7 @@ def render(report: Report) -> str:
         f"| Driver | `{run.driver}` {run.driver_version} |",
         f"| Kubernetes | {run.kubernetes_version} |",
         f"| Features claimed | {', '.join(run.features) or 'none'} |",
+        f"| Devices | {run.devices} |",
         f"| Driver profile | `{run.profile}` |",
         f"| Hypothesis seed | `{run.hypothesis_seed}` |",
         f"| Suite | dra-conformance {run.suite_version} |",

@@ -21,6 +21,7 @@ class RunInfo:
     profile: str
     suite_version: str
     features: tuple[str, ...]
+    devices: str = "hardware"  # or "simulated": the profile's spec.devices
 
 
 @dataclass(frozen=True)
