@@ -41,7 +41,7 @@ lint: setup ## ruff, mypy --strict and the import boundaries
 	$(BIN)/mypy
 	$(BIN)/mypy --strict hack/conformance.py hack/demo.py hack/conformancejob
 	$(BIN)/mypy --strict hack/driverbench.py hack/driverbenchkit
-	$(BIN)/mypy --strict hack/example-driver.py
+	$(BIN)/mypy --strict hack/go-driver.py hack/calibrate.py
 	$(BIN)/lint-imports
 	hack/gen-protos.sh --check
 
@@ -86,8 +86,14 @@ conformance: setup binaries ## Certify the reference driver on a local edge-node
 restart-soak: setup ## On the cluster `make conformance CONFORMANCE_ARGS=--keep` left: 20 plugin pod restarts, no socket left
 	$(BIN)/python hack/conformance.py restart-soak --count 20
 
-certify-example-driver: setup binaries ## Certify sigs.k8s.io/dra-example-driver on a local cluster (results/example-driver/)
-	$(BIN)/python hack/example-driver.py run $(EXAMPLE_DRIVER_ARGS)
+certify-example-driver: setup binaries ## Certify sigs.k8s.io/dra-example-driver on a local cluster (results/dra-example-driver/)
+	$(BIN)/python hack/go-driver.py run --driver dra-example-driver $(EXAMPLE_DRIVER_ARGS)
+
+certify-test-driver: setup binaries ## Certify upstream's DRA test driver on a local cluster (results/dra-test-driver/)
+	$(BIN)/python hack/go-driver.py run --driver dra-test-driver $(TEST_DRIVER_ARGS)
+
+calibrate: setup binaries ## The reference driver, dra-example-driver and upstream's test driver certified on one cluster (results/calibration/)
+	$(BIN)/python hack/calibrate.py $(CALIBRATE_ARGS)
 
 demo: setup binaries ## A pod claims the edge node's camera and a GPU; a frame saved with its credentials (results/demo/)
 	$(BIN)/python hack/demo.py $(DEMO_ARGS)
@@ -113,5 +119,5 @@ clean: ## Remove the virtualenv and caches made in the checkout
 	rm -rf $(VENV) $(LOWEST_VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis
 
 .PHONY: help setup lock lint protos catalogue binaries test test-lowest test-unit test-tools test-socket test-cluster \
-	test-driver-e2e conformance restart-soak certify-example-driver demo cluster-up cluster-down bench \
-	bench-drivers clean
+	test-driver-e2e conformance restart-soak certify-example-driver certify-test-driver calibrate demo \
+	cluster-up cluster-down bench bench-drivers clean

@@ -338,9 +338,9 @@ SOURCES: dict[str, Source] = {
         quote="the driver developer to handle validation and versioning.",
         note="Validation is left to the driver, and the API does not say how strict it must "
              "be, so this is a SHOULD: nothing upstream breaks when a field is ignored, but the "
-             "workload runs with settings nobody asked for. dra-example-driver v0.4.0 decodes "
-             "with Strict: true and says so itself: 'Unknown fields are still silently "
-             "dropped.' (cmd/dra-example-kubeletplugin/state.go)."),
+             "workload runs with settings nobody asked for. dra-example-driver v0.4.0 refuses "
+             "one ('strict decoding error: unknown field'); upstream's test driver turns every "
+             "key into an environment variable, so it has no unknown field."),
     "DRA-UNPREP-001": Source(
         SourceKind.CODE, f"{DRA_LIB}/kubeletplugin/draplugin.go",
         "DRAPlugin.UnprepareResourceClaims (interface doc)",

@@ -1,28 +1,35 @@
 #!/usr/bin/env python3
-"""``make certify-example-driver``: certify a third-party driver, sigs.k8s.io/dra-example-driver.
+"""Certify a Go DRA driver the project did not write, run as a host process of a local node.
 
-The suite judges every driver as a black box; this job shows it on one the project did not
-write, in timed steps:
+``make certify-example-driver`` runs it on sigs.k8s.io/dra-example-driver, ``make
+certify-test-driver`` on upstream's DRA test driver (test/e2e/dra/test-driver of
+k8s.io/kubernetes, the build the cluster's companion driver comes from); ``make calibrate``
+runs both on the cluster of ``make conformance``. The suite judges every driver as a black
+box; the job's steps are timed:
 
-    build     its kubelet plugin (VERSION pinned) from the Go module proxy, once, into
-              ~/.cache/fakehw/bin/dra-example-driver-VERSION ($FAKEHW_CACHE_DIR)
-    cluster   fakehw cluster up --name exdrv, one node and no fake hardware: the driver
-              invents its GPUs and reads no hardware (a running cluster is reused and kept)
-    class     the DeviceClass gpu.example.com, selecting every device of the driver
+    build     the kubelet plugin, once: dra-example-driver (VERSION pinned) from the Go
+              module proxy into ~/.cache/fakehw/bin/dra-example-driver-VERSION
+              ($FAKEHW_CACHE_DIR); the test driver by ``fakehw cluster build``
+    cluster   fakehw cluster up --name exdrv, one node and no fake hardware: both drivers
+              invent their devices and read no hardware (a running cluster is reused and
+              kept, e.g. ``--name conformance`` for the one ``make conformance --keep`` left)
+    class     the driver's DeviceClass, selecting every device of the driver
     driver    the kubelet plugin as a host process, run as the cluster's admin, over the
-              node's kubelet directories and its own CDI directory
+              node's kubelet directories and its CDI directory
     slices    wait until its pool is published
-    certify   dra-conformance certify --tier all with
-              conformance/examples/dra-example-driver-local.yaml, completed for the run
-    cleanup   stop the driver by its PID, remove its sockets, checkpoint and CDI specs, then
-              the cluster (``--keep`` leaves both running; ``down`` stops them later)
+    certify   dra-conformance certify --tier all with the driver's example profile
+              (conformance/examples/), completed for the run
+    cleanup   stop the driver by its PID, remove its sockets, data and CDI specs, then the
+              cluster if this run started it (``--keep`` leaves both running; ``down``
+              stops them later)
 
-Results go to ``results/example-driver/``; the exit status is certify's. Every option is
-also an environment variable (``--results`` is ``FAKEHW_EXAMPLE_DRIVER_RUN_RESULTS``).
+Results go to ``results/<driver>/``; the exit status is certify's. Every option is also an
+environment variable (``--results`` is ``FAKEHW_GO_DRIVER_RUN_RESULTS``).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import json
 import os
@@ -36,24 +43,59 @@ from typing import Any
 
 import click
 import yaml
-from conformancejob.exampledriver import MODULE, PLUGIN, VERSION, build
+from conformancejob import exampledriver
 from conformancejob.job import built_binary, cluster_status
+from conformancejob.publish import publish
 from conformancejob.supervisor import end_process, listening, process_start_time
 
 REPO = Path(__file__).resolve().parents[1]
-DRIVER = "gpu.example.com"  # its gpu profile's default driver name
-PROFILE = REPO / "conformance/examples/dra-example-driver-local.yaml"
-RESULTS = REPO / "results/example-driver"
+EXAMPLES = REPO / "conformance/examples"
 STOP_TIMEOUT = 20.0
-DEVICE_CLASS = f"""apiVersion: resource.k8s.io/v1
-kind: DeviceClass
-metadata:
-  name: {DRIVER}
-spec:
-  selectors:
-  - cel:
-      expression: device.driver == '{DRIVER}'
-"""
+
+
+@dataclasses.dataclass(frozen=True)
+class GoDriver:
+    """A driver this job can run: how to build it and start it on a node."""
+
+    key: str  # the --driver choice, and the results folder's name
+    name: str  # the DRA driver name it serves (its DeviceClass is named alike)
+    plugin: str  # the kubelet plugin's binary name
+    profile: Path  # the suite's profile for it
+
+    def build(self, version: str) -> Path:
+        if self.key == "dra-example-driver":
+            return exampledriver.build(version)
+        return Path(built_binary(sys.executable, "dra-test-driver", self.plugin))
+
+    def command(self, binary: Path, node: dict[str, Any], kubeconfig: str) -> list[str]:
+        if self.key == "dra-example-driver":
+            return [str(binary), "--kubeconfig", kubeconfig, "--node-name", node["name"],
+                    "--cdi-root", node["cdi_dir"],
+                    "--kubelet-registrar-directory-path", node["plugins_registry"],
+                    "--kubelet-plugins-directory-path", node["plugins_dir"]]
+        return [str(binary), f"--kubeconfig={kubeconfig}", f"--drivername={self.name}",
+                "kubelet-plugin", f"--node-name={node['name']}", f"--cdi-dir={node['cdi_dir']}",
+                f"--plugin-registration-path={node['plugins_registry']}",
+                f"--datadir={node['plugins_dir']}"]  # it serves in datadir/<its name>/
+
+    def cdi_specs(self, node: dict[str, Any]) -> list[Path]:
+        """The CDI spec files it wrote on the node (its common spec included)."""
+        folder = Path(node["cdi_dir"])
+        return [*folder.glob(f"k8s.{self.name}-*"), *folder.glob(f"{self.name}-*.json")]
+
+    def device_class(self) -> str:
+        return json.dumps({"apiVersion": "resource.k8s.io/v1", "kind": "DeviceClass",
+                           "metadata": {"name": self.name}, "spec": {"selectors": [
+                               {"cel": {"expression": f"device.driver == '{self.name}'"}}]}})
+
+
+DRIVERS = {d.key: d for d in (
+    # its gpu profile's default driver name
+    GoDriver("dra-example-driver", "gpu.example.com", exampledriver.PLUGIN,
+             EXAMPLES / "dra-example-driver-local.yaml"),
+    # a name of its own, beside the companion instance of the same binary (other.fakehw.dev)
+    GoDriver("dra-test-driver", "test-driver.calibration.fakehw.dev", "dra-test-driver",
+             EXAMPLES / "dra-test-driver-local.yaml"))}
 
 
 def echo(text: str) -> None:
@@ -115,13 +157,14 @@ class Driver:
 class Job:
     def __init__(self, options: dict[str, Any]) -> None:
         self.o = options
+        self.go: GoDriver = DRIVERS[options["driver"]]
         self.results: Path = options["results"]
         self.started_cluster = False
         self.status: dict[str, Any] = {}
 
     @property
     def driver(self) -> Driver:
-        return Driver(Path(self.status["kubeconfig"]).parent / "example-driver.json")
+        return state_of(self.go, self.status)
 
     @property
     def node(self) -> dict[str, Any]:
@@ -129,7 +172,7 @@ class Job:
 
     @property
     def registration(self) -> Path:
-        return Path(self.node["plugins_registry"]) / f"{DRIVER}-reg.sock"
+        return Path(self.node["plugins_registry"]) / f"{self.go.name}-reg.sock"
 
     @functools.cached_property
     def kubectl_binary(self) -> Path:
@@ -157,34 +200,41 @@ class Job:
 
     def start_driver(self, binary: Path) -> None:
         node = self.node
-        command = [str(binary), "--kubeconfig", self.status["kubeconfig"],
-                   "--node-name", node["name"], "--cdi-root", node["cdi_dir"],
-                   "--kubelet-registrar-directory-path", node["plugins_registry"],
-                   "--kubelet-plugins-directory-path", node["plugins_dir"]]
-        # NODE_NAME also names the node in its common CDI spec (a DaemonSet sets it)
+        command = self.go.command(binary, node, self.status["kubeconfig"])
+        # the test driver listens in plugins/<its name>/ but does not make that folder
+        Path(node["plugins_dir"], self.go.name).mkdir(parents=True, exist_ok=True)
+        # NODE_NAME also names the node in the example driver's common CDI spec (a DaemonSet
+        # sets it)
         pid = self.driver.start(command, {"NODE_NAME": node["name"]},
                                 self.results / "driver.log")
-        echo(f"{PLUGIN} runs as pid {pid}, log {self.results / 'driver.log'}")
+        echo(f"{self.go.plugin} runs as pid {pid}, log {self.results / 'driver.log'}")
 
     def wait_for_slices(self, timeout: float = 120) -> None:
         deadline = time.monotonic() + timeout
+        log = self.results / "driver.log"
         while time.monotonic() < deadline:
+            record = self.driver.record() or {}
+            if process_start_time(int(record.get("pid", 0))) != record.get("started"):
+                tail = "\n".join(log.read_text(errors="replace").splitlines()[-5:])
+                raise click.ClickException(f"{self.go.plugin} exited before it published "
+                                           f"slices; the end of {log}:\n{tail}")
             slices = json.loads(self.kubectl("get", "resourceslices", "-o", "json"))["items"]
-            if any(s["spec"]["driver"] == DRIVER for s in slices):
+            if any(s["spec"]["driver"] == self.go.name for s in slices):
                 return
             time.sleep(1)
-        raise click.ClickException(f"no ResourceSlice of {DRIVER} after {timeout:.0f}s; see "
+        raise click.ClickException(f"no ResourceSlice of {self.go.name} after {timeout:.0f}s; see "
                                    f"{self.results / 'driver.log'}")
 
     def profile(self) -> Path:
         """The example profile plus what only this run knows: node, CDI directory, restart."""
-        document = yaml.safe_load(self.o["driver_profile"].read_text())
+        document = yaml.safe_load((self.o["driver_profile"] or self.go.profile).read_text())
         spec = document["spec"]
         spec["nodes"] = [self.node["name"]]
         spec["cdi"] = {"specDirs": ["/etc/cdi", "/var/run/cdi", self.node["cdi_dir"]]}
         spec.setdefault("deployment", {"mode": "deployed"})["restartCommand"] = [
             sys.executable, str(Path(__file__).resolve()), "restart-driver",
-            "--state", str(self.driver.state), "--registration", str(self.registration)]
+            "--driver", self.go.key, "--state", str(self.driver.state),
+            "--registration", str(self.registration)]
         path = self.results / "driver-profile.yaml"
         path.write_text(yaml.safe_dump(document, sort_keys=False))
         return path
@@ -198,6 +248,8 @@ class Job:
                        "cluster", "restart-kubelet", "--name", self.o["name"])) + " {node}",
                    "--report-dir", str(self.results)]
         command += ["--seed", str(self.o["seed"])] if self.o["seed"] is not None else []
+        if self.o["companion_class"]:
+            command += ["--companion-class", self.o["companion_class"]]
         return subprocess.run(command, check=False).returncode
 
     def cleanup(self) -> None:
@@ -205,35 +257,47 @@ class Job:
             return
         self.driver.stop()
         self.driver.state.unlink(missing_ok=True)
-        remove_driver_files(self.node)
+        remove_driver_files(self.go, self.node)
         if self.started_cluster:
             subprocess.run(fakehw("cluster", "down", "--name", self.o["name"]), check=False)
 
 
-def remove_driver_files(node: dict[str, Any]) -> None:
+def state_of(go: GoDriver, status: dict[str, Any]) -> Driver:
+    """What runs of ``go`` on the cluster of ``status``, as recorded beside its kubeconfig."""
+    return Driver(Path(status["kubeconfig"]).parent / f"{go.key}.json")
+
+
+def remove_driver_files(go: GoDriver, node: dict[str, Any]) -> None:
     """The driver's sockets, plugin directory (its checkpoint) and CDI specs on the node."""
     import shutil  # noqa: PLC0415
 
-    Path(node["plugins_registry"], f"{DRIVER}-reg.sock").unlink(missing_ok=True)
-    shutil.rmtree(Path(node["plugins_dir"], DRIVER), ignore_errors=True)
-    for spec in Path(node["cdi_dir"]).glob(f"k8s.{DRIVER}-*"):
+    Path(node["plugins_registry"], f"{go.name}-reg.sock").unlink(missing_ok=True)
+    shutil.rmtree(Path(node["plugins_dir"], go.name), ignore_errors=True)
+    for spec in go.cdi_specs(node):
         spec.unlink()
 
 
-@click.group(context_settings={"auto_envvar_prefix": "FAKEHW_EXAMPLE_DRIVER",
-                               "show_default": True})
+DRIVER_OPTION = click.option("--driver", type=click.Choice(sorted(DRIVERS)),
+                             default="dra-example-driver", help="which driver")
+
+
+@click.group(context_settings={"auto_envvar_prefix": "FAKEHW_GO_DRIVER", "show_default": True})
 def main() -> None:
-    """Certify sigs.k8s.io/dra-example-driver on a local cluster."""
+    """Certify a Go DRA driver (dra-example-driver, upstream's test driver) on a local
+    cluster."""
 
 
 @main.command("build")
-@click.option("--version", default=VERSION, help=f"release of {MODULE}")
-def build_command(version: str) -> None:
+@DRIVER_OPTION
+@click.option("--version", default=exampledriver.VERSION,
+              help=f"release of {exampledriver.MODULE}")
+def build_command(driver: str, version: str) -> None:
     """Build the kubelet plugin (once) and print its path."""
-    click.echo(build(version))
+    click.echo(DRIVERS[driver].build(version))
 
 
 @main.command()
+@DRIVER_OPTION
 @click.option("--name", default="exdrv", help="cluster name")
 @click.option("--apiserver-port", type=int, default=7443)
 @click.option("--etcd-port", type=int, default=3379)
@@ -241,45 +305,39 @@ def build_command(version: str) -> None:
 @click.option("--controller-manager-port", type=int, default=11257)
 @click.option("--scheduler-port", type=int, default=11259)
 @click.option("--pod-subnet", default="10.246.0.0/16")
-@click.option("--version", default=VERSION, help=f"release of {MODULE}")
+@click.option("--version", default=exampledriver.VERSION,
+              help=f"release of {exampledriver.MODULE} (the test driver is the cluster's)")
 @click.option("--driver-profile", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              default=PROFILE)
-@click.option("--results", type=click.Path(file_okay=False, path_type=Path), default=RESULTS)
+              default=None, help="[default: the driver's in conformance/examples/]")
+@click.option("--results", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="[default: results/DRIVER/]")
 @click.option("--seed", type=int, default=None, help="hypothesis seed [default: random]")
+@click.option("--companion-class", default="",
+              help="DeviceClass of another driver on the node (DRA-MULTI-001)")
 @click.option("--keep", is_flag=True, help="leave the cluster and the driver running")
 @click.option("--publish", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="also copy report.md, report.html and junit_01.xml here, this machine's "
                    "paths shortened (home as ~, the checkout as .)")
 def run(**options: Any) -> None:
     """Build, cluster, DeviceClass, driver, certify, cleanup; exits with certify's status."""
-    options["results"] = options["results"].resolve()
+    options["results"] = (options["results"] or REPO / "results" / options["driver"]).resolve()
     options["results"].mkdir(parents=True, exist_ok=True)
     job = Job(options)
     status = 2
     try:
-        binary = timed("build", lambda: build(options["version"]))
+        binary = timed("build", lambda: job.go.build(options["version"]))
         timed("cluster", job.cluster)
-        timed("class", lambda: job.kubectl("apply", "-f", "-", stdin=DEVICE_CLASS))
+        timed("class", lambda: job.kubectl("apply", "-f", "-", stdin=job.go.device_class()))
         timed("driver", lambda: job.start_driver(binary))
         timed("slices", job.wait_for_slices)
         status = timed("certify", job.certify)
         if options["publish"] is not None:
             publish(options["results"], options["publish"])
+            echo(f"report published in {options['publish']}")
     finally:
         if not options["keep"]:
             timed("cleanup", job.cleanup)
     sys.exit(status)
-
-
-def publish(results: Path, target: Path) -> None:
-    """The report as an example to commit: no path of this machine in it."""
-    target.mkdir(parents=True, exist_ok=True)
-    for name in ("report.md", "report.html", "junit_01.xml"):
-        text = (results / name).read_text()
-        for path, short in ((str(REPO), "."), (str(Path.home()), "~")):
-            text = text.replace(path + "/", short + "/")
-        (target / name).write_text(text)
-    echo(f"report published in {target}")
 
 
 def timed(title: str, step: Any) -> Any:
@@ -291,27 +349,29 @@ def timed(title: str, step: Any) -> Any:
 
 
 @main.command("restart-driver")
+@DRIVER_OPTION
 @click.option("--state", type=click.Path(dir_okay=False, path_type=Path), required=True)
 @click.option("--registration", type=click.Path(path_type=Path), required=True,
               help="the registration socket the new process must serve")
 @click.option("--timeout", type=float, default=60.0)
-def restart_driver(state: Path, registration: Path, timeout: float) -> None:
+def restart_driver(driver: str, state: Path, registration: Path, timeout: float) -> None:
     """Stop the recorded driver and start it again; wait until it serves REGISTRATION."""
     old, new = Driver(state).restart(registration, timeout)
-    click.echo(f"restarted {PLUGIN}: pid {old} -> {new}")
+    click.echo(f"restarted {DRIVERS[driver].plugin}: pid {old} -> {new}")
 
 
 @main.command()
 @click.option("--name", default="exdrv", help="cluster name")
 def down(name: str) -> None:
-    """Stop what `run --keep` left: the driver, its files, then the cluster."""
+    """Stop what `run --keep` left: every driver of this job, its files, then the cluster."""
     status = cluster_status(name) or {}
     if status.get("kubeconfig"):
-        driver = Driver(Path(status["kubeconfig"]).parent / "example-driver.json")
-        driver.stop()
-        driver.state.unlink(missing_ok=True)
-        if status.get("nodes"):
-            remove_driver_files(status["nodes"][0])
+        for go in DRIVERS.values():
+            driver = state_of(go, status)
+            driver.stop()
+            driver.state.unlink(missing_ok=True)
+            if status.get("nodes"):
+                remove_driver_files(go, status["nodes"][0])
     sys.exit(subprocess.run(fakehw("cluster", "down", "--name", name), check=False).returncode)
 
 
