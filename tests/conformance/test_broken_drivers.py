@@ -1,4 +1,4 @@
-"""The suite can fail: a proxy breaks the reference driver on purpose (20 mutants, one bug
+"""The suite can fail: a proxy breaks the reference driver on purpose (21 mutants, one bug
 each), and the suite names the requirement each breakage violates."""
 
 from __future__ import annotations

@@ -40,9 +40,9 @@ def test_a_stopped_instance_leaves_no_socket_behind(
     signal, then time to exit); the stopped instance's registration socket and DRA socket
     must be gone, or the plugin watcher keeps finding a socket nobody serves."""
     timeout = dra_profile.deployment.ready_timeout_seconds
+    old_endpoint = Path(dra_connect().get_info().endpoint)  # fails at once if it never showed
     old_registration = find_registration_socket(dra_registration_path, dra_profile.driver,
                                                 timeout)
-    old_endpoint = Path(dra_connect().get_info().endpoint)
     dra_restart()
     new_registration = find_registration_socket(dra_registration_path, dra_profile.driver,
                                                 timeout)

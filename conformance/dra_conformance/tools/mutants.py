@@ -301,6 +301,16 @@ class UnprepareTwiceFails(Mutant):
 
 # -- registration ---------------------------------------------------------------------------
 
+class WrongDriverName(Mutant):
+    name, killed_by = "wrong-driver-name", "DRA-REG-001"
+    bug = ("GetInfo names another driver than the one its slices and claims are for (a copied "
+           "chart's default name, say): the kubelet sends it no claim of its own")
+
+    def get_info(self, info: Any) -> Any:
+        info.name = "copied-chart-default.example.com"
+        return info
+
+
 class UnknownServiceVersions(Mutant):
     name, killed_by = "unknown-service-versions", "DRA-REG-002"
     bug = "supported_versions lists API versions instead of gRPC services the kubelet knows"
@@ -347,7 +357,7 @@ MUTANTS: dict[str, type[Mutant]] = {m.name: m for m in (
     DropCdiIds, WrongDevice, ExtraDevice, MalformedCdiId, UnresolvableCdiId,
     SecondPrepareDiffers, StalePreparation, SubrequestNames, SwallowErrors, DropErrorEntries,
     FailWholeCall, V1beta1Differs, OneCallAtATime, IgnoreConfig, LeakCdiSpec,
-    UnknownUnprepareFails, UnprepareTwiceFails, UnknownServiceVersions,
+    UnknownUnprepareFails, UnprepareTwiceFails, WrongDriverName, UnknownServiceVersions,
     DiesOnRejection, PartialHealth)}
 
 
