@@ -141,6 +141,9 @@ CATALOGUE: tuple[Requirement, ...] = (
                 "the API server (force delete)"),
     Requirement("DRA-UNPREP-005", M, CLU, "deleting a pod unprepares its claims without "
                 "FailedUnprepareDynamicResources events"),
+    Requirement("DRA-UNPREP-007", M, CLU, "after unprepare the hardware is as before prepare: "
+                "nothing made for the claim is left (a CXL region carved for it, on fakehw)",
+                hardware=True),
     Requirement("DRA-UNPREP-006", M, CLU, "a credential prepare gave a claim for a network "
                 "device is refused by the device once the claim is unprepared",
                 F.CLAIM_CREDENTIALS),

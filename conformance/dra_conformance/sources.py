@@ -383,6 +383,13 @@ SOURCES: dict[str, Source] = {
         note="A credential minted on the device for the claim is work prepare did; kept, it "
              "lets whoever saw it (the pod's containers, their logs) reach the device after the "
              "claim is gone, and the scheduler hands the device to someone else meanwhile."),
+    "DRA-UNPREP-007": Source(
+        SourceKind.CODE, f"{DRA_LIB}/kubeletplugin/draplugin.go",
+        "DRAPlugin.UnprepareResourceClaims (interface doc)",
+        quote="UnprepareResourceClaims must undo whatever work PrepareResourceClaims did.",
+        note="A region carved from CXL memory for a claim is work prepare did; left, it holds "
+             "memory the scheduler counts as free again (the claim's capacity is released), so "
+             "the next claim's region cannot be made."),
     "DRA-SHARE-001": Source(
         SourceKind.E2E, f"{KUBERNETES}/test/e2e/dra/dra.go",
         "supports inline claim referenced by multiple containers",

@@ -25,6 +25,7 @@ class Mutant:
     old: str  # text that must occur exactly once in it
     new: str
     helper: str = ""  # code appended to the module
+    device_class: str = "gpu.dra.fakehw.dev"  # the one DeviceClass of the suite's profile
 
 
 MUTANTS = {
@@ -67,6 +68,46 @@ def _every_drm_node(job: DeviceJob) -> tuple[object, ...]:
         "preparers/camera.py",
         "        if not notes.get(\"username\"):\n            return  # nothing was minted\n",
         "        return  # the credential is kept\n"),
+    "gpu-env-only": Mutant(
+        "a GPU claim's CDI spec sets its variables but gives the container no DRM node",
+        "DRA-ALLOC-004", "pod_per_class", "cluster", "preparers/gpu.py",
+        "device_nodes=tuple(cdi_node(node) for node in job.device.nodes))",
+        "device_nodes=())"),
+    "no-owner": Mutant(
+        "node-local slices are published without their Node as owner, so they outlive a "
+        "deleted node (a SHOULD)", "DRA-SLICE-003", "owned_by_their_node", "cluster",
+        "slices.py", "        if pool.node_uid:\n", "        if False:\n"),
+    "parent-as-pcie-root": Mutant(
+        "the pcieRoot attribute names the device's parent port, not its PCIe root, so "
+        "matchAttribute on it pairs devices that share no root", "DRA-SLICE-006",
+        "published_devices_are_the_hardware", "cluster", "discovery/sysfs.py",
+        "    return parts[1] if len(parts) > 1",
+        "    return parts[-2] if len(parts) > 1"),
+    "gpu-per-drm-node": Mutant(
+        "every GPU is published twice, once per DRM node (card and render), so the scheduler "
+        "can hand one GPU to two claims", "DRA-SLICE-006", "published_devices_are_the_hardware",
+        "cluster", "slices.py",
+        "    for device in sorted(devices, key=lambda d: d.name):\n",
+        "    for device in sorted(_per_drm_node(devices), key=lambda d: d.name):\n",
+        helper='''
+
+def _per_drm_node(devices: list[Device]) -> list[Device]:
+    import dataclasses  # noqa: PLC0415
+
+    return devices + [dataclasses.replace(d, name=f"{d.name}-render") for d in devices
+                      if d.kind == "gpu"]
+'''),
+    "no-taint": Mutant(
+        "an unhealthy device is published without a taint, so new claims still get it",
+        "DRA-FEAT-TAINT-001", "tainted_devices", "cluster", "slices.py",
+        "    if not device.healthy:\n        entry[\"taints\"]",
+        "    if False:\n        entry[\"taints\"]"),
+    "region-kept": Mutant(
+        "the CXL region carved for a claim is not deleted at unprepare", "DRA-UNPREP-007",
+        "leaves_the_hardware", "cluster", "preparers/cxl.py",
+        "        region = notes.get(\"region\")\n",
+        "        return  # the region stays\n        region = notes.get(\"region\")\n",
+        device_class="cxl-memory.dra.fakehw.dev"),
 }
 
 

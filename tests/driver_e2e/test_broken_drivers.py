@@ -31,7 +31,7 @@ def certify(pytester: pytest.Pytester, cluster: SessionCluster, driver: RunningD
     """The suite's tests for ``mutant`` against ``driver``, with fakehw's ground truth."""
     profile = yaml.safe_load(PROFILE.read_text())
     spec = profile["spec"]
-    spec["deviceClasses"] = spec["deviceClasses"][:1]  # GPUs: the class the socket tier uses
+    spec["deviceClasses"] = [mutant.device_class]  # the socket tier's claims use the first
     spec["nodes"] = [driver.node]
     spec["cdi"] = {"specDirs": [str(driver.cdi_dir)]}
     registry = Path(driver.command[driver.command.index("--registry-dir") + 1])
