@@ -108,6 +108,15 @@ def _per_drm_node(devices: list[Device]) -> list[Device]:
         "        region = notes.get(\"region\")\n",
         "        return  # the region stays\n        region = notes.get(\"region\")\n",
         device_class="cxl-memory.dra.fakehw.dev"),
+    "i915-only": Mutant(
+        "only GPUs bound to i915 are discovered: the xe-bound Arc B580 is never published",
+        "DRA-SLICE-006", "published_devices_are_the_hardware", "cluster", "discovery/gpu.py",
+        "        if gpu is not None:\n",
+        "        if gpu is not None and gpu.attributes[\"kernelDriver\"] == \"i915\":\n"),
+    "health-never-reported": Mutant(
+        "a GPU's fatal PCIe errors are never read: it stays healthy in the health stream and "
+        "the pod status", "DRA-FEAT-HEALTH-002", "health_reaches", "cluster",
+        "discovery/gpu.py", "healthy=fatal == 0,", "healthy=True,"),
 }
 
 
