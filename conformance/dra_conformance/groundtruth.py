@@ -164,6 +164,25 @@ def fpga_state(root: Path, fpga: Mapping[str, Any]) -> tuple[str, str]:
     return state, afu
 
 
+def camera_at(url: str, names: Iterable[str]) -> str:
+    """Which of ``names`` the camera streaming at ``url`` is, read from the marks it paints
+    into its pictures; GroundTruthError when it is none of them or shows no marked picture."""
+    args = ["camera", "identify", url]
+    for name in names:
+        args += ["--name", name]
+    try:
+        found: str = json.loads(_fakehw(*args))["camera"]
+    except GroundTruthError as exc:  # never show the URL's password
+        raise GroundTruthError(str(exc).replace(url, hidden(url))) from None
+    return found
+
+
+def hidden(url: str) -> str:
+    """``url`` without its user and password."""
+    scheme, sep, rest = url.partition("://")
+    return scheme + sep + rest.split("@", 1)[-1]
+
+
 def set_health(root: Path, device: str, healthy: bool, reason: str = "") -> None:
     """Mark a fakehw device healthy or unhealthy, where its kernel driver would show it."""
     _fakehw("health", "--root", str(root), device, "healthy" if healthy else "unhealthy",

@@ -98,6 +98,9 @@ CATALOGUE: tuple[Requirement, ...] = (
     Requirement("DRA-ALLOC-007", M, CLU, "no node gets more pods than it has devices"),
     Requirement("DRA-ALLOC-008", M, CLU, "matchAttribute and distinctAttribute constraints hold "
                 "over the driver's attributes"),
+    Requirement("DRA-ALLOC-009", M, CLU, "a network device claim's URL leads to the allocated "
+                "device (on fakehw: the stream's marks name the allocated camera)",
+                F.CLAIM_CREDENTIALS, hardware=True),
     # Prepare
     Requirement("DRA-PREP-001", M, SOCK, "prepare answers every claim by UID with the allocated "
                 "request, pool and device and well-formed CDI device IDs"),

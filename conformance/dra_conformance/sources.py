@@ -216,6 +216,15 @@ SOURCES: dict[str, Source] = {
         note="Upstream e2e uses matchAttribute constraints over driver attributes; API "
              "DeviceClaim.Constraints: 'These constraints must be satisfied by the set of "
              "devices'."),
+    "DRA-ALLOC-009": Source(
+        SourceKind.E2E, f"{KUBERNETES}/test/e2e/dra/dra.go",
+        "must map configs and devices to the right containers",
+        quote="drautils.TestContainerEnv(f.TContext(ctx), pod, pod.Spec.Containers[0].Name, true, "
+              "container0Env...)",
+        note="DRA-ALLOC-004 for devices reached over the network: the container must get the "
+             "allocated device, and what it holds of a camera is an address, checked here by "
+             "what the stream shows (the camera's own marks). A wrong camera is another "
+             "claim's device."),
     "DRA-PREP-001": Source(
         SourceKind.PROTO, f"{KUBELET}/pkg/apis/dra/v1/api.proto",
         "NodePrepareResourcesResponse.claims",

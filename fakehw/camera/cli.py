@@ -165,3 +165,32 @@ def shutdown(control_socket: Path) -> None:
         _control(control_socket).shutdown()
     except FakeHWError as exc:
         raise _fail(exc) from exc
+
+
+@camera.command()
+@click.argument("url")
+@click.option("--name", "names", multiple=True, metavar="NAME",
+              help="a camera name the stream may be; exit 1 unless it is one of them")
+@click.option("--timeout", type=float, default=15.0, show_default=True,
+              help="seconds to wait for the first picture")
+def identify(url: str, names: tuple[str, ...], timeout: float) -> None:
+    """Which camera streams at URL: its id and frame number, read from the marks it paints
+    into every picture (with the URL's credentials, over TCP), as JSON."""
+    import av  # noqa: PLC0415
+
+    from fakehw.camera.marks import MarksError, camera_id, read_frame_marks  # noqa: PLC0415
+
+    shown = url.split("@", 1)[-1]  # never the password
+    try:
+        with av.open(url, options={"rtsp_transport": "tcp"}, timeout=timeout) as stream:
+            picture = next(stream.decode(video=0)).to_ndarray(format="gray")
+        found, frame = read_frame_marks(picture)
+    except (av.FFmpegError, StopIteration, MarksError) as exc:
+        reason = str(exc).replace(url, shown)
+        raise click.ClickException(f"no marked picture from {shown}: {reason}") from exc
+    matches = [name for name in names if camera_id(name) == found]
+    click.echo(json.dumps({"id": f"0x{found:08x}", "frame": frame,
+                           "camera": matches[0] if matches else None}))
+    if names and not matches:
+        raise click.ClickException(f"{shown} streams camera 0x{found:08x}, which is none of "
+                                   f"{list(names)}")

@@ -14,6 +14,7 @@ from dra_conformance import groundtruth
 from dra_conformance.kube.workloads import listing_parts
 
 from fakehw import machine, profiles, runtime
+from tests.driver.driverkit import camera_daemon
 
 pytestmark = pytest.mark.unit
 
@@ -99,3 +100,18 @@ def test_a_container_with_another_gpus_nodes_is_caught(tree: Path,
         "no device node of gpu0 (gpu)"]
     cxl = [d for d in hardware if d["kind"] == "cxl"]  # used through a region, not its node
     assert groundtruth.node_problems({"/dev/null": "1:3"}, owners, cxl) == []
+
+
+@pytest.mark.socket
+def test_a_camera_is_told_by_its_marks_and_the_password_never_shows() -> None:
+    login = {"username": "admin", "password": "s3cret-pw", "width": 320, "height": 240,
+             "port": 0}
+    with camera_daemon([{"name": "cam0", **login}, {"name": "cam1", **login}]) as daemon:
+        url = daemon.urls["cam1"].replace("rtsp://", "rtsp://admin:s3cret-pw@")
+        assert groundtruth.camera_at(url, ["cam0", "cam1", "front-door"]) == "cam1"
+        with pytest.raises(groundtruth.GroundTruthError, match="none of") as wrong:
+            groundtruth.camera_at(url, ["cam0"])
+        with pytest.raises(groundtruth.GroundTruthError, match="401") as refused:
+            groundtruth.camera_at(url.replace("s3cret-pw", "wrong-pw"), ["cam1"])
+    assert "s3cret-pw" not in str(wrong.value)
+    assert "wrong-pw" not in str(refused.value)

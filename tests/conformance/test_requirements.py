@@ -61,9 +61,11 @@ def test_lookup_suggests_close_ids() -> None:
 
 def test_hardware_checks_do_not_apply_to_simulated_devices() -> None:
     hardware = [r for r in CATALOGUE if r.hardware]
-    assert {r.id for r in hardware} == {"DRA-SLICE-006", "DRA-PREP-008", "DRA-UNPREP-007"}
-    real = {v.requirement.id: v for v in verdicts.judge([], frozenset())}
-    simulated = {v.requirement.id: v for v in verdicts.judge([], frozenset(), simulated=True)}
+    assert {r.id for r in hardware} == {"DRA-SLICE-006", "DRA-PREP-008", "DRA-UNPREP-007",
+                                        "DRA-ALLOC-009"}
+    every = frozenset(Feature)
+    real = {v.requirement.id: v for v in verdicts.judge([], every)}
+    simulated = {v.requirement.id: v for v in verdicts.judge([], every, simulated=True)}
     for requirement in hardware:
         assert real[requirement.id].verdict is Verdict.NOT_RUN
         assert simulated[requirement.id].verdict is Verdict.NOT_APPLICABLE
