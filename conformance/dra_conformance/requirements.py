@@ -125,6 +125,9 @@ CATALOGUE: tuple[Requirement, ...] = (
                 "file of the node"),
     Requirement("DRA-PREP-012", M, SOCK, "a claim that is missing, unallocated or malformed is "
                 "never prepared: its entry or the whole call is an error"),
+    Requirement("DRA-PREP-014", M, CLU, "hardware set up for a claim has the capacity it "
+                "consumed: a CXL region of the allocation's consumedCapacity (on fakehw)",
+                F.CONSUMABLE_CAPACITY, hardware=True),
     Requirement("DRA-PREP-013", M, SOCK, "a device is set up when prepare answers: an FPGA is "
                 "operating with the image its claim asked for (checked against fakehw)",
                 F.FPGA_PROGRAMMING),

@@ -309,6 +309,14 @@ SOURCES: dict[str, Source] = {
         note="The runtime fails container creation for an ID no spec defines (upstream test "
              "driver: 'kubelet+crio then fail with: CDI device injection failed: unresolvable CDI "
              "devices')."),
+    "DRA-PREP-014": Source(
+        SourceKind.API, f"{API}/resource/v1/types.go",
+        "DeviceRequestAllocationResult.ConsumedCapacity",
+        quote="ConsumedCapacity tracks the amount of capacity consumed per device as part of "
+              "the claim request.",
+        note="The scheduler hands out the rest of the device's capacity to other claims on the "
+             "strength of consumedCapacity; hardware set up larger takes theirs, smaller gives "
+             "the workload less than it was allocated."),
     "DRA-PREP-013": Source(
         SourceKind.PROTO, f"{KUBELET}/pkg/apis/dra/v1/api.proto",
         "DRAPlugin.NodePrepareResources",

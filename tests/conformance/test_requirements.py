@@ -61,7 +61,8 @@ def test_lookup_suggests_close_ids() -> None:
 
 def test_hardware_checks_do_not_apply_to_simulated_devices() -> None:
     hardware = [r for r in CATALOGUE if r.hardware]
-    assert {r.id for r in hardware} == {"DRA-SLICE-006", "DRA-PREP-008", "DRA-UNPREP-007",
+    assert {r.id for r in hardware} == {"DRA-SLICE-006", "DRA-PREP-008", "DRA-PREP-014",
+                                        "DRA-UNPREP-007",
                                         "DRA-ALLOC-009"}
     every = frozenset(Feature)
     real = {v.requirement.id: v for v in verdicts.judge([], every)}

@@ -117,6 +117,11 @@ def _per_drm_node(devices: list[Device]) -> list[Device]:
         "a GPU's fatal PCIe errors are never read: it stays healthy in the health stream and "
         "the pod status", "DRA-FEAT-HEALTH-002", "health_reaches", "cluster",
         "discovery/gpu.py", "healthy=fatal == 0,", "healthy=True,"),
+    "default-size-region": Mutant(
+        "the CXL region is carved at the default size, whatever capacity the claim consumed",
+        "DRA-PREP-014", "capacity_the_claim_consumed", "cluster", "preparers/cxl.py",
+        "        size = _size(job)\n", "        size = CXL_STEP  # the default\n",
+        device_class="cxl-memory.dra.fakehw.dev"),
 }
 
 

@@ -244,7 +244,8 @@ class Workloads:
         allocation = read.status.allocation if read.status else None
         if allocation is None or allocation.devices is None:
             return []
-        return [{"request": r.request, "driver": r.driver, "pool": r.pool, "device": r.device}
+        return [{"request": r.request, "driver": r.driver, "pool": r.pool, "device": r.device,
+                 "consumedCapacity": dict(r.consumed_capacity or {})}
                 for r in allocation.devices.results or ()]
 
     def delete(self, pod: str, claim: str, timeout: float = 60) -> None:

@@ -10,13 +10,15 @@ after unprepare.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from dra_conformance import groundtruth
-from dra_conformance.kube.workloads import Workloads
+from dra_conformance import groundtruth, slices
+from dra_conformance.kube.workloads import PodState, Workloads
+from dra_conformance.model import quantity
 from dra_conformance.profiles.model import DriverProfile
 
 pytestmark = pytest.mark.cluster
@@ -43,31 +45,92 @@ def regions(root: Path) -> dict[str, int]:
             if d["kind"] == "cxl-region"}
 
 
-@pytest.mark.requirement("DRA-UNPREP-007")
-def test_unprepare_leaves_the_hardware_as_it_was(
-        dra_workloads: Workloads, dra_profile: DriverProfile, fakehw_root: Path,
-        dra_node: str, dra_evidence: Callable[[str], None]) -> None:
-    """A pod per DeviceClass on the fakehw node: what prepare made on the hardware for the
-    claim (a CXL region carved for it) must be gone once the claim is unprepared."""
+def twice_the_default(entries: list[dict[str, Any]]) -> dict[str, str]:
+    """For a class of devices with consumable capacity: a request for twice each capacity's
+    default (so a driver that sets up the default amount shows), else nothing."""
+    for entry in entries:
+        if entry.get("allowMultipleAllocations"):
+            return {name: str(2 * int(quantity.parse(c["requestPolicy"]["default"])))
+                    for name, c in (entry.get("capacity") or {}).items()
+                    if (c.get("requestPolicy") or {}).get("default")}
+    return {}
+
+
+@dataclass(frozen=True)
+class Round:
+    """One pod of a DeviceClass on the fakehw node, and the node's regions around it."""
+
+    device_class: str
+    state: PodState
+    consumed: dict[str, int]  # the allocation's consumedCapacity, in bytes
+    made: dict[str, int]  # regions there while the pod ran and not before
+    left: dict[str, int]  # regions there after unprepare and not before
+
+
+@pytest.fixture(scope="module")
+def rounds(dra_workloads: Workloads, dra_profile: DriverProfile, fakehw_root: Path, *,
+           dra_node: str, dra_slices: list[dict[str, Any]],
+           dra_class_selectors: dict[str, list[str]]) -> list[Round]:
+    """A running pod per DeviceClass (asking twice the default of consumable capacity),
+    the regions made for its claim, and those left once it is unprepared."""
     if not dra_profile.device_classes:
         pytest.skip("the profile names no DeviceClasses (spec.deviceClasses)")
+    entries = {(s["spec"]["pool"]["name"], d["name"]): d for s in dra_slices
+               for d in s["spec"].get("devices") or ()}
+    done = []
     for device_class in dra_profile.device_classes:
+        members = slices.in_class(dra_slices, slices.devices(dra_slices, dra_node),
+                                  device_class, dra_class_selectors)
+        capacity = twice_the_default([entries[(d.pool, d.device)] for d in members])
         before = regions(fakehw_root)
-        claim = dra_workloads.claim({"devices": {"requests": [
-            {"name": "dev", "exactly": {"deviceClassName": device_class}}]}})
+        claim = dra_workloads.claim({"devices": {"requests": [{"name": "dev", "exactly": {
+            "deviceClassName": device_class,
+            **({"capacity": {"requests": capacity}} if capacity else {})}}]}})
         pod = dra_workloads.pod(claim, ["sleep", "3600"], dra_profile.injection.image,
                                 node=dra_node)
         try:
             state = dra_workloads.wait(pod, lambda s: s.phase != "Pending" or bool(s.refused),
                                        TIMEOUT)
             during = regions(fakehw_root)
+            consumed = {name: int(quantity.parse(value)) for r in dra_workloads.allocation(claim)
+                        for name, value in (r.get("consumedCapacity") or {}).items()}
         finally:
             dra_workloads.delete(pod, claim)
-        left = {name: size for name, size in regions(fakehw_root).items() if name not in before}
-        made = {name: size for name, size in during.items() if name not in before}
-        refused = f", {state.refused}" if state.refused else ""
-        dra_evidence(f"{device_class}: pod {state.phase}{refused}; regions made for the claim "
-                     f"{made or 'none'}, left after unprepare {left or 'none'}")
-        assert state.phase == "Running", f"{device_class}: the pod did not run ({state.phase})"
-        assert not left, (f"{device_class}: {sorted(left)} made for the claim are still on "
-                          "the hardware after unprepare")
+        after = regions(fakehw_root)
+        done.append(Round(device_class, state, consumed,
+                          {n: size for n, size in during.items() if n not in before},
+                          {n: size for n, size in after.items() if n not in before}))
+    return done
+
+
+def describe(done: Round) -> str:
+    refused = f", {done.state.refused}" if done.state.refused else ""
+    return (f"{done.device_class}: pod {done.state.phase}{refused}, consumed "
+            f"{done.consumed or 'nothing counted'}; regions made for the claim "
+            f"{done.made or 'none'}, left after unprepare {done.left or 'none'}")
+
+
+@pytest.mark.requirement("DRA-UNPREP-007")
+def test_unprepare_leaves_the_hardware_as_it_was(
+        rounds: list[Round], dra_evidence: Callable[[str], None]) -> None:
+    """What prepare made on the hardware for the claim (a CXL region carved for it) must be
+    gone once the claim is unprepared."""
+    for done in rounds:
+        dra_evidence(describe(done))
+        assert done.state.phase == "Running", f"{done.device_class}: the pod did not run"
+        assert not done.left, (f"{done.device_class}: {sorted(done.left)} made for the claim "
+                               "are still on the hardware after unprepare")
+
+
+@pytest.mark.requirement("DRA-PREP-014")
+def test_a_region_has_the_capacity_the_claim_consumed(
+        rounds: list[Round], dra_evidence: Callable[[str], None]) -> None:
+    """A claim on consumable capacity (asking twice the default) gets hardware of that size:
+    the CXL region carved for it is as large as the allocation's consumedCapacity."""
+    for done in rounds:
+        dra_evidence(describe(done))
+        assert done.state.phase == "Running", f"{done.device_class}: the pod did not run"
+        if done.made and done.consumed:
+            assert sum(done.made.values()) in done.consumed.values(), (
+                f"{done.device_class}: the claim consumed {done.consumed}, but the regions "
+                f"made for it are {done.made}")
