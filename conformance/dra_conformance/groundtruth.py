@@ -48,6 +48,12 @@ def pci_devices(root: Path, devices: list[dict[str, Any]] | None = None
             if d["kind"] in PCI_KINDS and d["bdf"] and d["present"]]
 
 
+def regions(root: Path) -> dict[str, int]:
+    """The tree's CXL regions and their sizes, as the kernel would list them now."""
+    return {d["name"]: int(d["attributes"]["size"]) for d in inventory(root)
+            if d["kind"] == "cxl-region"}
+
+
 def device_numbers(root: Path, devices: list[dict[str, Any]] | None = None) -> dict[str, str]:
     """The owner of every device number of the tree's hardware: ``major:minor`` (the sysfs
     ``dev`` files, as the kernel shows them) to the name of the PCI device whose folder
@@ -90,6 +96,14 @@ def published_as(hardware: Mapping[str, Any],
     """Names of the published devices that carry ``hardware``'s identity."""
     wanted = identity(hardware)
     return [str(d["name"]) for d in published if wanted <= values(d)]
+
+
+def matched(hardware: Iterable[Mapping[str, Any]],
+            published: Mapping[tuple[str, str], Mapping[str, Any]]
+            ) -> dict[tuple[str, str], Mapping[str, Any]]:
+    """The hardware device each published one (``slices.entries``: by pool and name) is."""
+    return {key: device for device in hardware for key, entry in published.items()
+            if published_as(device, [entry])}
 
 
 PCIE_ROOT = "resource.kubernetes.io/pcieRoot"  # the standard attribute, where published

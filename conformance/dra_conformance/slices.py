@@ -42,6 +42,15 @@ def devices(slices: Iterable[Slice], node: str | None = None) -> list[DeviceRef]
     return sorted(set(found), key=lambda d: (d.pool, d.device))
 
 
+def entries(slices: Iterable[Slice], node: str | None = None
+            ) -> dict[tuple[str, str], dict[str, Any]]:
+    """Every published device as the slices have it, by pool and device name (of ``node``
+    when given)."""
+    return {(item["spec"]["pool"]["name"], device["name"]): device for item in slices
+            if node is None or item["spec"].get("nodeName") == node
+            for device in item["spec"].get("devices") or ()}
+
+
 def in_class(slices: Iterable[Slice], devices: Iterable[DeviceRef], device_class: str,
              class_selectors: Mapping[str, Sequence[str]]) -> list[DeviceRef]:
     """Those of ``devices`` that ``device_class`` selects, judged by the allocator model."""

@@ -67,16 +67,21 @@ class RunningDriver:
     node: str
     tree: Path
     cdi_dir: Path
+    registry_dir: Path  # the node kubelet's plugins_registry
     command: list[str]
     log: Path
     kubectl: Kubectl
     source: Path | None = None  # a folder with a copy of dra_reference to run instead
     process: subprocess.Popen[bytes] | None = None
 
+    @property
+    def env(self) -> dict[str, str] | None:
+        """The environment of the driver's processes (None: this one's)."""
+        return {**os.environ, "PYTHONPATH": str(self.source)} if self.source else None
+
     def start(self) -> None:
-        env = {**os.environ, "PYTHONPATH": str(self.source)} if self.source else None
         with self.log.open("ab") as stream:
-            self.process = subprocess.Popen(self.command, stdout=stream, env=env,
+            self.process = subprocess.Popen(self.command, stdout=stream, env=self.env,
                                             stderr=subprocess.STDOUT)
 
     def stop(self) -> None:
@@ -143,16 +148,17 @@ def running_driver(cluster: SessionCluster, cameras: Cameras, work: Path,
     # The node's own CDI directory (read by its containerd): a host process sharing
     # /var/run/cdi with other nodes' drivers would remove their specs as strays on start.
     cdi_dir = Path(node.cdi_dir or "/var/run/cdi")  # "": a cluster made before that existed
+    registry = kubelet / "plugins_registry"
     command = [
         sys.executable, "-m", "dra_reference", "--log-level", "debug", "kubelet-plugin",
         "--node-name", node.name, "--sysfs-root", f"{state.root}/sys",
         "--devfs-root", f"{state.root}/dev", "--plugins-dir", str(kubelet / "plugins"),
-        "--registry-dir", str(kubelet / "plugins_registry"), "--cdi-dir", str(cdi_dir),
+        "--registry-dir", str(registry), "--cdi-dir", str(cdi_dir),
         "--state-dir", str(work / "state"), "--kubeconfig", str(cluster.kubeconfig),
         "--instance-id", "e2e", "--resync-seconds", "30",
         "--cameras-config", str(cameras.config)]
-    running = RunningDriver(node.name, Path(state.root), cdi_dir, command, work / "driver.log",
-                            kubectl, source=source)
+    running = RunningDriver(node.name, Path(state.root), cdi_dir, registry, command,
+                            work / "driver.log", kubectl, source=source)
     running.start()
     try:
         wait_until(running.slices, 60, running)
@@ -175,7 +181,7 @@ def running_controller(driver: RunningDriver, cameras: Cameras,
             [sys.executable, "-m", "dra_reference", "controller", "--cameras-config",
              str(cameras.config), "--kubeconfig", str(cluster.kubeconfig),
              "--probe-seconds", "2"], stdout=stream, stderr=subprocess.STDOUT,
-            env={**os.environ, "PYTHONPATH": str(driver.source)} if driver.source else None)
+            env=driver.env)
     try:
         yield process
     finally:

@@ -34,11 +34,10 @@ def certify(pytester: pytest.Pytester, cluster: SessionCluster, driver: RunningD
     spec["deviceClasses"] = [mutant.device_class]  # the socket tier's claims use the first
     spec["nodes"] = [driver.node]
     spec["cdi"] = {"specDirs": [str(driver.cdi_dir)]}
-    registry = Path(driver.command[driver.command.index("--registry-dir") + 1])
     return suite_run(pytester, yaml.safe_dump(profile), "-m", mutant.tier, "-k", mutant.tests,
                      "--dra-kubeconfig", str(cluster.kubeconfig), "--dra-node", driver.node,
                      "--dra-fakehw-root", str(driver.tree),
-                     "--dra-registration-socket", str(registry), harness=False)
+                     "--dra-registration-socket", str(driver.registry_dir), harness=False)
 
 
 @pytest.mark.parametrize("broken", [True, False], ids=["mutant", "faithful"])

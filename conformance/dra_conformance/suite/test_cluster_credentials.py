@@ -10,7 +10,6 @@ every picture, not by anything the driver says.
 from __future__ import annotations
 
 import contextlib
-import re
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -18,8 +17,8 @@ from typing import Any
 
 import pytest
 
-from dra_conformance import groundtruth, rtsp
-from dra_conformance.kube.workloads import PodState, Workloads
+from dra_conformance import groundtruth, rtsp, slices
+from dra_conformance.kube.workloads import PodState, Workloads, seen_devices
 from dra_conformance.profiles.model import DriverProfile
 
 pytestmark = pytest.mark.cluster
@@ -34,7 +33,6 @@ def running_pod(workloads: Workloads, profile: DriverProfile,
     shows; pod and claim deleted (the claim unprepared) on leaving."""
     credentials = profile.claim_credentials
     assert credentials is not None  # the profile's check for the feature
-    names = re.compile(credentials.url_env)
     claim = workloads.claim({"devices": {"requests": [
         {"name": "dev", "exactly": {"deviceClassName": credentials.device_class}}]}})
     pod = workloads.pod(claim, ["sh", "-c", "env; exec sleep 3600"], profile.injection.image,
@@ -43,14 +41,12 @@ def running_pod(workloads: Workloads, profile: DriverProfile,
 
     def printed(state: PodState) -> bool:
         if state.phase == "Running":
-            urls[:] = [value for name, sep, value in (
-                line.partition("=") for line in workloads.log(pod, "check").splitlines())
-                if sep and names.search(name)]
+            urls[:] = sorted(seen_devices(workloads.log(pod, "check"), credentials.url_env))
         return bool(urls) or state.phase in ("Succeeded", "Failed") or bool(state.refused)
     try:
         state = workloads.wait(pod, printed, TIMEOUT)
         assert urls, (f"pod {pod} ({state.phase}{', ' + state.refused if state.refused else ''}) "
-                      f"shows no variable matching {names.pattern}")
+                      f"shows no variable matching {credentials.url_env}")
         yield claim, urls
     finally:
         workloads.delete(pod, claim)
@@ -82,8 +78,7 @@ def test_a_claims_url_leads_to_the_allocated_device(
     """fakehw's cameras paint their id into every picture; the stream the container is
     pointed at must be the allocated camera's. A published camera is matched to a camera by
     its name or an attribute value naming it, as PCI devices are by their address."""
-    published = {(s["spec"]["pool"]["name"], d["name"]): d for s in dra_slices
-                 for d in s["spec"].get("devices") or ()}
+    published = slices.entries(dra_slices)
     with running_pod(dra_workloads, dra_profile, dra_node) as (claim, urls):
         allocated = dra_workloads.allocation(claim)
         [result] = allocated  # one request, one device

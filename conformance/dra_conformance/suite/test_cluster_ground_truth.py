@@ -39,12 +39,6 @@ def test_published_devices_are_the_hardware(fakehw_root: Path,
     assert not problems, "; ".join(problems)
 
 
-def regions(root: Path) -> dict[str, int]:
-    """The tree's CXL regions and their sizes, as the kernel would list them now."""
-    return {d["name"]: int(d["attributes"]["size"]) for d in groundtruth.inventory(root)
-            if d["kind"] == "cxl-region"}
-
-
 def twice_the_default(entries: list[dict[str, Any]]) -> dict[str, str]:
     """For a class of devices with consumable capacity: a request for twice each capacity's
     default (so a driver that sets up the default amount shows), else nothing."""
@@ -75,14 +69,13 @@ def rounds(dra_workloads: Workloads, dra_profile: DriverProfile, fakehw_root: Pa
     the regions made for its claim, and those left once it is unprepared."""
     if not dra_profile.device_classes:
         pytest.skip("the profile names no DeviceClasses (spec.deviceClasses)")
-    entries = {(s["spec"]["pool"]["name"], d["name"]): d for s in dra_slices
-               for d in s["spec"].get("devices") or ()}
+    entries = slices.entries(dra_slices)
     done = []
     for device_class in dra_profile.device_classes:
         members = slices.in_class(dra_slices, slices.devices(dra_slices, dra_node),
                                   device_class, dra_class_selectors)
         capacity = twice_the_default([entries[(d.pool, d.device)] for d in members])
-        before = regions(fakehw_root)
+        before = groundtruth.regions(fakehw_root)
         claim = dra_workloads.claim({"devices": {"requests": [{"name": "dev", "exactly": {
             "deviceClassName": device_class,
             **({"capacity": {"requests": capacity}} if capacity else {})}}]}})
@@ -91,12 +84,12 @@ def rounds(dra_workloads: Workloads, dra_profile: DriverProfile, fakehw_root: Pa
         try:
             state = dra_workloads.wait(pod, lambda s: s.phase != "Pending" or bool(s.refused),
                                        TIMEOUT)
-            during = regions(fakehw_root)
+            during = groundtruth.regions(fakehw_root)
             consumed = {name: int(quantity.parse(value)) for r in dra_workloads.allocation(claim)
                         for name, value in (r.get("consumedCapacity") or {}).items()}
         finally:
             dra_workloads.delete(pod, claim)
-        after = regions(fakehw_root)
+        after = groundtruth.regions(fakehw_root)
         done.append(Round(device_class, state, consumed,
                           {n: size for n, size in during.items() if n not in before},
                           {n: size for n, size in after.items() if n not in before}))

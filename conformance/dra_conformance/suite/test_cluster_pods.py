@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from dra_conformance import groundtruth
+from dra_conformance import groundtruth, slices
 from dra_conformance.book import Book
 from dra_conformance.kube.workloads import (
     LISTING,
@@ -61,14 +61,8 @@ def hardware(dra_book: Book, dra_node: str | None,
     root = dra_book.settings.fakehw_root
     if root is None or dra_node is None:
         return None
-    devices = groundtruth.pci_devices(root)
-    published: dict[tuple[str, str], Mapping[str, Any]] = {}
-    for item in (s for s in dra_slices if s["spec"].get("nodeName") == dra_node):
-        entries = item["spec"].get("devices") or []
-        for device in devices:
-            for name in groundtruth.published_as(device, entries):
-                published[(item["spec"]["pool"]["name"], name)] = device
-    return Hardware(dra_node, root, published)
+    return Hardware(dra_node, root, groundtruth.matched(
+        groundtruth.pci_devices(root), slices.entries(dra_slices, dra_node)))
 
 
 @pytest.mark.requirement("DRA-ALLOC-001", "DRA-ALLOC-004", "DRA-ALLOC-005")

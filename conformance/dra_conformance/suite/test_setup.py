@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from dra_conformance import groundtruth
+from dra_conformance import groundtruth, slices
 from dra_conformance.claims.model import DeviceRef, OpaqueConfig
 from dra_conformance.suite.conftest import SocketTier
 
@@ -26,11 +26,9 @@ def test_an_fpga_is_operating_its_new_image_when_prepare_answers(
         sock: SocketTier, fakehw_root: Path, dra_node: str,
         dra_slices: list[dict[str, Any]]) -> None:
     assert sock.profile.fpga_programming is not None  # the profile's check for the feature
-    entries = [(s["spec"]["pool"]["name"], d) for s in dra_slices
-               if s["spec"].get("nodeName") == dra_node for d in s["spec"].get("devices") or ()]
-    fpgas = [(f, DeviceRef(pool, entry["name"])) for f in groundtruth.pci_devices(fakehw_root)
-             if f["kind"] == "fpga" for pool, entry in entries
-             if groundtruth.published_as(f, [entry])]
+    fpgas = [(f, DeviceRef(*key)) for key, f in groundtruth.matched(
+        groundtruth.pci_devices(fakehw_root), slices.entries(dra_slices, dra_node)).items()
+             if f["kind"] == "fpga"]
     if not fpgas:
         pytest.fail(f"the driver claims fpgaProgramming, but publishes no FPGA of {dra_node}")
     fpga, device = fpgas[0]
