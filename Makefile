@@ -51,8 +51,9 @@ protos: setup ## Regenerate the kubelet plugin API stubs from api/dra_kubelet_ap
 catalogue: setup ## Regenerate conformance/CATALOGUE.md from the requirement catalogue
 	$(BIN)/dra-conformance catalogue -o conformance/CATALOGUE.md
 
-binaries: setup ## Build (once) or reuse Kubernetes, etcd, containerd and pause from source
+binaries: setup ## Build (once) or reuse Kubernetes, etcd, containerd, CoreDNS, pause and Helm from source
 	$(BIN)/fakehw cluster build
+	$(BIN)/fakehw cluster build --component helm
 
 test: setup binaries ## Every test tier: unit, real tools, sockets, the local cluster
 	FAKEHW_CLUSTER_TESTS=1 $(PYTEST) -q

@@ -194,7 +194,7 @@ class Job:
                      "scheduler_port", "pod_subnet")
             flags = [x for key in ports for x in (f"--{key.replace('_', '-')}", str(self.o[key]))]
             subprocess.run(fakehw("cluster", "up", "--name", self.o["name"], "--nodes", "1",
-                                  *flags), check=True)
+                                  "--no-services", *flags), check=True)
             self.status = cluster_status(self.o["name"]) or {}
         self.driver.stop()  # what a run with --keep left
 

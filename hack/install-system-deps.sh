@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the tests run for real: pciutils (lspci), ndctl/daxctl (cxl,
 # daxctl), ffmpeg (ffprobe, ffmpeg), what the local cluster needs (runc, CNI plugins,
-# busybox for the workload image, iptables, iproute2), and python3-venv (Debian's Python
+# busybox for the workload image, iptables, nftables for kube-proxy, iproute2), and python3-venv (Debian's Python
 # makes no venv without it). Installs only what is missing.
 set -euo pipefail
 
 packages=(pciutils ndctl daxctl ffmpeg runc containernetworking-plugins busybox-static
-          iptables iproute2 util-linux strace python3-venv)
+          iptables nftables iproute2 util-linux strace python3-venv)
 
 missing=()
 for package in "${packages[@]}"; do

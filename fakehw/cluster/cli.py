@@ -153,12 +153,18 @@ def cluster() -> None:
               show_default=True, envvar="FAKEHW_CNI_BIN_DIR",
               help="Where the bridge, host-local and loopback CNI plugins are; the only "
                    "folder containerd looks in [env FAKEHW_CNI_BIN_DIR].")
+@click.option("--services/--no-services", default=True, show_default=True,
+              envvar="FAKEHW_SERVICES",
+              help="kube-proxy and CoreDNS, so pods reach the API server through the "
+                   "`kubernetes` Service as a chart expects; one cluster per host may have them "
+                   "[env FAKEHW_SERVICES].")
 @reports_errors
 def up(*, name: str, provider: str | None, state_dir: Path | None, verbose: bool, nodes: int,
        feature_gates: str, runtime_config: str, apiserver_port: int, etcd_port: int,
        kubelet_port: int, controller_manager_port: int, scheduler_port: int,
        pod_subnet: str, hardware_root: tuple[str, ...],
-       hardware_profile: tuple[str, ...], runc: Path, cni_bin_dir: Path) -> None:
+       hardware_profile: tuple[str, ...], runc: Path, cni_bin_dir: Path,
+       services: bool) -> None:
     """Create a cluster, or report the one already running under that name."""
     console = _console()
     settings = _settings(
@@ -170,7 +176,7 @@ def up(*, name: str, provider: str | None, state_dir: Path | None, verbose: bool
         pod_subnet=pod_subnet,
         hardware_roots=_hardware_roots(hardware_root),
         hardware_profiles=_hardware_profiles(hardware_profile, nodes),
-        runc=runc, cni_bin_dir=cni_bin_dir,
+        runc=runc, cni_bin_dir=cni_bin_dir, services=services,
     )
     status = _provider(provider, console).up(settings, console)
     click.echo(str(status.kubeconfig))
@@ -265,7 +271,7 @@ def load_image(*, name: str, provider: str | None, state_dir: Path | None, verbo
 @click.option("--force", is_flag=True, help="Rebuild even if the cache is valid.")
 @click.option("--component", "components", multiple=True,
               type=click.Choice(["kubernetes", "etcd", "containerd", "pause", "dra-test-driver",
-                                 "fakehw-cdi-plugin"]),
+                                 "fakehw-cdi-plugin", "kube-proxy", "coredns", "helm"]),
               help="Only these components (repeatable).")
 @reports_errors
 def build(*, force: bool, components: tuple[str, ...]) -> None:

@@ -91,6 +91,11 @@ class ClusterSettings:
     kubelet_port: int = 10250
     controller_manager_port: int = 10257
     scheduler_port: int = 10259
+    # Services (kube-proxy) and cluster DNS (CoreDNS): what a chart's pods need to reach the
+    # API server through the `kubernetes` Service. One cluster per host may have them.
+    services: bool = False
+    kube_proxy_port: int = 10249  # metrics; healthz on port + 7 (upstream's 10249, 10256)
+    dns_port: int = 10053  # CoreDNS on the first node's address; health on the next port
     pod_subnet: str = "10.244.0.0/16"
     service_subnet: str = "10.96.0.0/16"
     cdi_spec_dirs: tuple[str, ...] = ("/etc/cdi", "/var/run/cdi")
@@ -151,6 +156,10 @@ class ClusterSettings:
             "kube-controller-manager": self.controller_manager_port,
             "kube-scheduler": self.scheduler_port,
         }
+        if self.services:
+            ports.update({"kube-proxy metrics": self.kube_proxy_port,
+                          "kube-proxy healthz": self.kube_proxy_port + 7,
+                          "CoreDNS": self.dns_port, "CoreDNS health": self.dns_port + 1})
         for index in range(self.nodes):
             ports[f"kubelet {index}"] = self.kubelet_port + 10 * index
             ports[f"kubelet {index} healthz"] = self.kubelet_port + 10 * index + 1

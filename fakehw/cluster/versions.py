@@ -13,6 +13,9 @@ KUBERNETES = "v1.37.2"
 ETCD = "v3.7.3"
 CONTAINERD = "v2.4.2"
 PAUSE = "1.0"
+# A complete cluster (Services and DNS) and chart installs; built only when asked for.
+COREDNS = "v1.14.6"
+HELM = "v4.3.2"
 MINIMUM_GO = (1, 26, 0)
 
 KUBERNETES_BINARIES = (
@@ -33,6 +36,8 @@ class Versions:
     etcd: str = ETCD
     containerd: str = CONTAINERD
     pause: str = PAUSE
+    coredns: str = COREDNS
+    helm: str = HELM
 
     @property
     def kubernetes_minor(self) -> int:

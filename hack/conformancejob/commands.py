@@ -22,7 +22,8 @@ RESTART_TIMEOUT = 60
 
 
 def cluster_up(s: JobSettings, hardware_profiles: dict[int, str]) -> list[str]:
-    """``fakehw cluster up``, each node with its profile (``--hardware-profile I=P``)."""
+    """``fakehw cluster up``, each node with its profile (``--hardware-profile I=P``); without
+    Services: the driver's pods use the host's network (pods.py)."""
     chosen = [f"--hardware-profile={index}={profile}"
               for index, profile in sorted(hardware_profiles.items())]
     return s.fakehw("cluster", "up", "--name", s.name, "--nodes", str(s.nodes), *chosen,
@@ -30,7 +31,7 @@ def cluster_up(s: JobSettings, hardware_profiles: dict[int, str]) -> list[str]:
                     "--kubelet-port", str(s.kubelet_port),
                     "--controller-manager-port", str(s.controller_manager_port),
                     "--scheduler-port", str(s.scheduler_port), "--pod-subnet", s.pod_subnet,
-                    *(["--verbose"] if s.verbose else []))
+                    "--no-services", *(["--verbose"] if s.verbose else []))
 
 
 def kubelet_plugin(s: JobSettings, node: Node, kubeconfig: Path,

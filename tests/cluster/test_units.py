@@ -133,9 +133,12 @@ def test_cache_dir_comes_from_the_environment() -> None:
 def test_recipes_build_every_binary_and_the_test_driver_only_on_request() -> None:
     built = {r.component: r for r in recipes(Versions())}
     assert set(built) == {"pause", "etcd", "containerd", "kubernetes", "dra-test-driver",
-                          "fakehw-cdi-plugin"}
-    assert built["dra-test-driver"].optional
-    assert built["fakehw-cdi-plugin"].optional
+                          "fakehw-cdi-plugin", "kube-proxy", "coredns", "helm"}
+    for optional in ("dra-test-driver", "fakehw-cdi-plugin", "helm"):
+        assert built[optional].optional, optional
+    assert not built["kube-proxy"].optional
+    assert not built["coredns"].optional
+    assert built["helm"].version == Versions().helm
     assert built["kubernetes"].override_env == "FAKEHW_K8S_BIN_DIR"
     assert "kubelet" in built["kubernetes"].binaries
 

@@ -13,6 +13,9 @@ directories holding them:
     FAKEHW_ETCD_BIN_DIR        etcd
     FAKEHW_CONTAINERD_BIN_DIR  containerd ctr containerd-shim-runc-v2
     FAKEHW_PAUSE_BIN_DIR       pause (any static pause binary)
+    FAKEHW_KUBE_PROXY_DIR      kube-proxy
+    FAKEHW_COREDNS_DIR         coredns
+    FAKEHW_HELM_DIR            helm
 
 Such binaries are used as they are: their versions are the user's responsibility.
 """
@@ -89,8 +92,8 @@ def ensure_binaries(
 ) -> BinarySet:
     """Return every binary, building what is neither overridden nor validly cached.
 
-    `components` limits the work to some of kubernetes, etcd, containerd, pause (the
-    default), or asks for the optional dra-test-driver.
+    `components` limits the work to some of kubernetes, etcd, containerd, pause, kube-proxy,
+    coredns (the default), or asks for the optional dra-test-driver, fakehw-cdi-plugin, helm.
     """
     env = os.environ if environ is None else environ
     root = cache_root or default_cache_dir(env)

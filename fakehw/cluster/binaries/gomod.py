@@ -25,6 +25,7 @@ KUBERNETES_COMMANDS = {
 }
 
 DRA_TEST_DRIVER_PACKAGE = "k8s.io/kubernetes/test/e2e/dra/test-driver"
+KUBE_PROXY_PACKAGE = "k8s.io/kubernetes/cmd/kube-proxy"
 
 _VERSION_PACKAGES = ("k8s.io/component-base/version", "k8s.io/client-go/pkg/version")
 
@@ -71,6 +72,11 @@ def kubernetes_ldflags(version: str, build_date: str) -> str:
     }
     stamps = [f"-X {pkg}.{k}={v}" for pkg in _VERSION_PACKAGES for k, v in fields.items()]
     return " ".join(["-s", "-w", *stamps])
+
+
+def helm_ldflags(version: str) -> str:
+    """Link flags that stamp Helm's version (`helm version` says v4.x.y, not main)."""
+    return f"-s -w -X helm.sh/helm/v4/internal/version.version={version}"
 
 
 def etcd_go_mod(version: str) -> str:

@@ -7,6 +7,9 @@ pause:      our own program (pause.py).
 dra-test-driver (optional, only when asked for): upstream's e2e DRA kubelet plugin, used by
             the cluster tests to prove that a claim's CDI edits reach a container.
 fakehw-cdi-plugin (optional): our device plugin that hands out static CDI devices.
+kube-proxy (Services): built in the Kubernetes wrapper module.
+coredns (cluster DNS): `go install github.com/coredns/coredns@version`.
+helm (optional, chart installs): `go install helm.sh/helm/v4/cmd/helm@version`.
 """
 
 from __future__ import annotations
@@ -27,6 +30,9 @@ from fakehw.cluster.versions import CONTAINERD_BINARIES, KUBERNETES_BINARIES, Ve
 
 StepFactory = Callable[[GoTool, CacheEntry, Path], list[Step]]
 DRA_TEST_DRIVER = "dra-test-driver"
+KUBE_PROXY = "kube-proxy"
+COREDNS = "coredns"
+HELM = "helm"
 
 
 @dataclass(frozen=True)
@@ -106,18 +112,33 @@ def _cdi_plugin_steps(version: str, staging_version: str) -> StepFactory:
     return factory
 
 
-def _dra_test_driver_steps(version: str, staging_version: str) -> StepFactory:
-    """Upstream's e2e DRA test driver: a real kubelet plugin that writes CDI specs."""
+def _kubernetes_command_steps(name: str, package: str, version: str, staging_version: str,
+                              *, stamped: bool = False) -> StepFactory:
+    """One more command of k8s.io/kubernetes, built in the Kubernetes wrapper module: upstream's
+    e2e DRA test driver (a real kubelet plugin that writes CDI specs), or kube-proxy."""
 
     def factory(go: GoTool, entry: CacheEntry, src: Path) -> list[Step]:
         src = src.with_name(f"kubernetes-{version}")
         src.mkdir(parents=True, exist_ok=True)
-        args = ["build", "-trimpath", "-ldflags", "-s -w", "-o",
-                str(entry.path(DRA_TEST_DRIVER)), gomod.DRA_TEST_DRIVER_PACKAGE]
+        ldflags = (gomod.kubernetes_ldflags(version, time.strftime("%Y-%m-%dT00:00:00Z"))
+                   if stamped else "-s -w")
+        args = ["build", "-trimpath", "-ldflags", ldflags, "-o", str(entry.path(name)), package]
         return [
             *_kubernetes_module(go, src, version, staging_version),
-            Step(f"build {DRA_TEST_DRIVER} {version}", lambda: go.run(args, cwd=src)),
+            Step(f"build {name} {version}", lambda: go.run(args, cwd=src)),
         ]
+
+    return factory
+
+
+def _go_install_steps(name: str, package: str, version: str, ldflags: str = "-s -w"
+                      ) -> StepFactory:
+    """`go install package@version`, for modules whose go.mod has no replace directives."""
+
+    def factory(go: GoTool, entry: CacheEntry, src: Path) -> list[Step]:
+        args = ["install", "-trimpath", "-ldflags", ldflags, f"{package}@{version}"]
+        return [Step(f"build {name} {version}", lambda: go.run(
+            args, cwd=src, GOBIN=str(entry.directory), GOFLAGS=""))]
 
     return factory
 
@@ -181,5 +202,16 @@ def recipes(versions: Versions) -> list[Recipe]:
                fingerprint=fingerprint(CDI_PLUGIN_MAIN_GO)),
         Recipe(DRA_TEST_DRIVER, versions.kubernetes, (DRA_TEST_DRIVER,),
                "FAKEHW_DRA_TEST_DRIVER_DIR",
-               _dra_test_driver_steps(versions.kubernetes, versions.staging), optional=True),
+               _kubernetes_command_steps(DRA_TEST_DRIVER, gomod.DRA_TEST_DRIVER_PACKAGE,
+                                         versions.kubernetes, versions.staging), optional=True),
+        Recipe(KUBE_PROXY, versions.kubernetes, (KUBE_PROXY,), "FAKEHW_KUBE_PROXY_DIR",
+               _kubernetes_command_steps(
+                   KUBE_PROXY, gomod.KUBE_PROXY_PACKAGE, versions.kubernetes, versions.staging,
+                   stamped=True)),
+        Recipe(COREDNS, versions.coredns, (COREDNS,), "FAKEHW_COREDNS_DIR",
+               _go_install_steps(COREDNS, "github.com/coredns/coredns", versions.coredns)),
+        Recipe(HELM, versions.helm, (HELM,), "FAKEHW_HELM_DIR",
+               _go_install_steps(HELM, "helm.sh/helm/v4/cmd/helm", versions.helm,
+                                 gomod.helm_ldflags(versions.helm)),
+               optional=True),
     ]

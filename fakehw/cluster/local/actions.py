@@ -17,7 +17,7 @@ from fakehw.cluster.binaries import BinarySet, ensure_binaries
 from fakehw.cluster.binaries.toolchain import GIB, check_disk
 from fakehw.cluster.errors import ClusterConfigError
 from fakehw.cluster.kubectl import Kubectl
-from fakehw.cluster.local import components, configs, host, leftovers, pki
+from fakehw.cluster.local import components, configs, host, leftovers, nodepaths, pki, services
 from fakehw.cluster.local.health import http_ok
 from fakehw.cluster.local.identities import certificate_requests, kubeconfig_users
 from fakehw.cluster.local.layout import UNIX_PATH_MAX, ClusterLayout
@@ -58,12 +58,18 @@ class Creation:
                 f"socket path {socket_path} is longer than {UNIX_PATH_MAX} bytes; "
                 "use a shorter FAKEHW_STATE_DIR or cluster name")
         host.check_ports(self.settings.ports())
+        if self.settings.services:
+            services.require_nft()
+            services.require_no_kube_proxy(services.owner(self.settings.state_dir))
         check_disk(self.layout.run_dir, 2 * GIB, "a local cluster")
 
     def find_binaries(self) -> None:
+        components = {"kubernetes", "etcd", "containerd", "pause"}
+        if self.settings.services:
+            components |= {"kube-proxy", "coredns"}
         self.binaries = ensure_binaries(
             versions=self.settings.versions, cache_root=self.settings.cache_dir,
-            console=self.console)
+            console=self.console, components=components)
 
     def check_feature_gates(self) -> None:
         """Let the API server judge the gates (it knows them all) before anything starts."""
@@ -94,6 +100,7 @@ class Creation:
             run_dir=str(self.layout.run_dir), provider="local",
             kubeconfig=str(self.layout.kubeconfig),
             created_host_paths=leftovers.absent_host_paths(),
+            services=self.settings.services,
             cni_networks=[configs.cni_network_name(n) for n in self.layout.nodes])
         self.state.save()
 
@@ -107,7 +114,7 @@ class Creation:
 
     def write_kubeconfigs(self) -> None:
         ca = (self.layout.pki_dir / "ca.crt").read_bytes()
-        server = f"https://127.0.0.1:{self.settings.apiserver_port}"
+        server = f"https://{services.apiserver_host(self.layout)}:{self.settings.apiserver_port}"
         for name, cert in kubeconfig_users(self.layout).items():
             text = configs.kubeconfig(
                 self.settings.name, server, ca, user=cert,
@@ -134,7 +141,7 @@ class Creation:
     def start_apiserver(self) -> None:
         record = self._start("kube-apiserver",
                              components.kube_apiserver(self.layout, self.binaries))
-        url = f"https://127.0.0.1:{self.settings.apiserver_port}/readyz"
+        url = f"https://{services.apiserver_host(self.layout)}:{self.settings.apiserver_port}/readyz"
         ca = self.layout.pki_dir / "ca.crt"
         wait_ready(record, lambda: http_ok(url, ca), 120, "ready")
 
@@ -148,3 +155,28 @@ class Creation:
             f"https://127.0.0.1:{s.controller_manager_port}/healthz"), 60, "healthy")
         wait_ready(scheduler, lambda: http_ok(
             f"https://127.0.0.1:{s.scheduler_port}/healthz"), 60, "healthy")
+
+    # -- what every node's pods rely on -------------------------------------------------
+
+    def apply_node_paths(self) -> None:
+        """The hostPath mapping of nodepaths.py (its CEL is checked by the API server here)."""
+        self.kubectl().apply(nodepaths.manifest(self.layout))
+
+    def start_kube_proxy(self) -> None:
+        kubeconfig = str(self.layout.kubeconfig_dir / "kube-proxy")
+        self.layout.config_dir.mkdir(parents=True, exist_ok=True)
+        (self.layout.config_dir / "kube-proxy.yaml").write_text(
+            services.kube_proxy_config(self.layout, kubeconfig))
+        self.state.facts["kube_proxy_tables"] = list(services.KUBE_PROXY_TABLES)
+        record = self._start("kube-proxy", components.kube_proxy(self.layout, self.binaries))
+        url = f"http://127.0.0.1:{self.settings.kube_proxy_port + 7}/livez"
+        wait_ready(record, lambda: http_ok(url), 60, "healthy")
+
+    def start_coredns(self) -> None:
+        self.kubectl().apply(services.manifest(self.layout))
+        kubeconfig = str(self.layout.kubeconfig_dir / "coredns")
+        (self.layout.config_dir / "Corefile").write_text(
+            services.corefile(self.layout, kubeconfig))
+        record = self._start("coredns", components.coredns(self.layout, self.binaries))
+        url = f"http://127.0.0.1:{self.settings.dns_port + 1}/health"
+        wait_ready(record, lambda: http_ok(url), 60, "healthy")

@@ -8,7 +8,10 @@ service-account keys, no leader election, and the same feature gates on every co
 from __future__ import annotations
 
 from fakehw.cluster.binaries import BinarySet
+from fakehw.cluster.local import mountns
 from fakehw.cluster.local.layout import ClusterLayout, NodeLayout
+from fakehw.cluster.local.nodepaths import KUBELET_ROOT
+from fakehw.cluster.local.services import apiserver_host
 from fakehw.cluster.settings import format_map
 
 LOOPBACK = "127.0.0.1"
@@ -43,7 +46,8 @@ def kube_apiserver(layout: ClusterLayout, binaries: BinarySet) -> list[str]:
     return [
         str(binaries["kube-apiserver"]),
         f"--etcd-servers=http://{LOOPBACK}:{s.etcd_port}",
-        f"--bind-address={LOOPBACK}",
+        # Loopback, or with Services the first node's bridge: the `kubernetes` endpoint.
+        f"--bind-address={apiserver_host(layout)}",
         # The endpoint reconciler refuses loopback; the first node's bridge address is ours.
         f"--advertise-address={layout.nodes[0].node_ip}",
         f"--secure-port={s.apiserver_port}",
@@ -117,8 +121,9 @@ def containerd(node: NodeLayout, binaries: BinarySet, config: str) -> list[str]:
 
 
 def kubelet(layout: ClusterLayout, node: NodeLayout, binaries: BinarySet) -> list[str]:
-    """The kubelet; everything else is in its config file (configs.kubelet_config)."""
-    return [
+    """The kubelet, in a mount namespace where /var/lib/kubelet is its root (nodepaths.py);
+    everything else is in its config file (configs.kubelet_config)."""
+    return mountns.wrap([(node.kubelet_dir, KUBELET_ROOT)], [
         str(binaries["kubelet"]),
         f"--config={node.root / 'kubelet-config.yaml'}",
         f"--kubeconfig={layout.kubeconfig_dir / f'kubelet-{node.index}'}",
@@ -128,4 +133,13 @@ def kubelet(layout: ClusterLayout, node: NodeLayout, binaries: BinarySet) -> lis
         f"--node-ip={node.node_ip}",
         f"--node-labels=fakehw.io/node-index={node.index}",
         "--v=1",
-    ]
+    ])
+
+
+def kube_proxy(layout: ClusterLayout, binaries: BinarySet) -> list[str]:
+    """One kube-proxy for the cluster (its nodes share the host's network namespace)."""
+    return [str(binaries["kube-proxy"]), f"--config={layout.config_dir / 'kube-proxy.yaml'}"]
+
+
+def coredns(layout: ClusterLayout, binaries: BinarySet) -> list[str]:
+    return [str(binaries["coredns"]), "-conf", str(layout.config_dir / "Corefile")]

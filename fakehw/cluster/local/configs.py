@@ -18,6 +18,7 @@ import yaml
 
 from fakehw.cluster.images import PAUSE_IMAGE
 from fakehw.cluster.local.layout import ClusterLayout, NodeLayout
+from fakehw.cluster.local.services import dns_service_ip
 
 
 def kubeconfig(
@@ -76,6 +77,7 @@ def kubelet_config(layout: ClusterLayout, node: NodeLayout) -> str:
         "volumePluginDir": str(node.root / "volume-plugins"),
         "resolvConf": "/etc/resolv.conf",
         "clusterDomain": "cluster.local",
+        "clusterDNS": [dns_service_ip(layout)] if layout.settings.services else [],
         "serializeImagePulls": False,
         # Else the kubelet adds KUBE-FIREWALL and canary chains to the host's iptables and
         # never removes them; nothing here needs them (there is no kube-proxy).
@@ -172,7 +174,9 @@ def cni_network_name(node: NodeLayout) -> str:
 
 
 def cni_conflist(node: NodeLayout) -> str:
-    """bridge + host-local on the node's own bridge; no masquerading: pods reach this host only."""
+    """bridge + host-local on the node's own bridge; no masquerading, and routes through the
+    bridge to the cluster's pod and service subnets only: pods reach this host, each other
+    across nodes, and Services, nothing beyond."""
     document = {
         "cniVersion": "1.0.0",
         "name": cni_network_name(node),
@@ -187,6 +191,8 @@ def cni_conflist(node: NodeLayout) -> str:
                     "type": "host-local",
                     "dataDir": str(node.cni_data_dir),
                     "ranges": [[{"subnet": str(node.pod_subnet), "gateway": node.node_ip}]],
+                    "routes": [{"dst": node.settings.pod_subnet},
+                               {"dst": node.settings.service_subnet}],
                 },
             },
         ],

@@ -4,11 +4,13 @@ A local cluster touches the kernel in three ways and undoes each on `down`:
 - cgroups: every kubelet gets a cgroup root named for the project in each hierarchy; pods go
   below it. The machine's own cgroups (including the one this process runs in) are never
   moved, limited or removed.
-- mounts: kubelet and containerd mount tmpfs, overlay and netns files under the run directory;
-  everything mounted below it is unmounted, deepest first.
-- network: one bridge per node with the node's address; no iptables rules are added
-  (no masquerading, no kube-proxy, the kubelet's utility chains turned off), so pods reach
-  only this host.
+- mounts: kubelet and containerd mount tmpfs, overlay and netns files under the run directory
+  and the kubelet roots (each root is a shared bind mount of itself, see mountns.py);
+  everything mounted below them is unmounted, deepest first.
+- network: one bridge per node with the node's address; no iptables rules are added (no
+  masquerading, the kubelet's utility chains turned off), so pods reach only this host and
+  each other. With Services, kube-proxy programs its own nftables tables, which `down`
+  deletes (services.py).
 """
 
 from __future__ import annotations

@@ -12,6 +12,7 @@ import ipaddress
 
 from fakehw.cluster.local.layout import ClusterLayout
 from fakehw.cluster.local.pki import CertRequest
+from fakehw.cluster.local.services import COREDNS_USER
 
 
 def certificate_requests(layout: ClusterLayout) -> list[CertRequest]:
@@ -31,6 +32,11 @@ def certificate_requests(layout: ClusterLayout) -> list[CertRequest]:
         CertRequest("controller-manager", "system:kube-controller-manager"),
         CertRequest("scheduler", "system:kube-scheduler"),
     ]
+    if layout.settings.services:
+        # system:kube-proxy has the default binding to system:node-proxier; CoreDNS's role
+        # is created with the kube-dns Service (services.py).
+        requests += [CertRequest("kube-proxy", "system:kube-proxy"),
+                     CertRequest("coredns", COREDNS_USER)]
     for node in layout.nodes:
         requests.append(CertRequest(f"kubelet-{node.index}", f"system:node:{node.name}",
                                     ["system:nodes"]))
@@ -45,5 +51,7 @@ def kubeconfig_users(layout: ClusterLayout) -> dict[str, str]:
     """kubeconfig file name under kubeconfigs/ -> the certificate it uses."""
     users = {"admin": "admin", "controller-manager": "controller-manager",
              "scheduler": "scheduler"}
+    if layout.settings.services:
+        users.update({"kube-proxy": "kube-proxy", "coredns": "coredns"})
     users.update({f"kubelet-{n.index}": f"kubelet-{n.index}" for n in layout.nodes})
     return users

@@ -10,7 +10,7 @@ from fakehw import profiles, runtime
 from fakehw.cluster.errors import ClusterError, ComponentError, HostError
 from fakehw.cluster.images import pause_image, workload_image, write_oci_archive
 from fakehw.cluster.kubectl import Kubectl
-from fakehw.cluster.local import components, configs, host
+from fakehw.cluster.local import components, configs, host, mountns
 from fakehw.cluster.local.actions import Creation
 from fakehw.cluster.local.health import http_ok
 from fakehw.cluster.local.layout import NodeLayout
@@ -99,6 +99,7 @@ class NodeCreation(Creation):
 
     def start_kubelet(self, node: NodeLayout) -> None:
         (node.root / "kubelet-config.yaml").write_text(configs.kubelet_config(self.layout, node))
+        mountns.share(node.kubelet_dir)  # its pod volumes reach containerd (mountns.py)
         record = self._start(f"kubelet-{node.index}",
                              components.kubelet(self.layout, node, self.binaries),
                              self.node_environment(node, "kubelet"))

@@ -40,6 +40,8 @@ def creation_steps(c: NodeCreation) -> list[Step]:
         Step("start etcd", c.start_etcd),
         Step("start kube-apiserver", c.start_apiserver),
         Step("start kube-controller-manager and kube-scheduler", c.start_controllers),
+        Step("map hostPath volumes to each node's folders (fakehw-node-paths)",
+             c.apply_node_paths),
     ]
     for node in nodes:
         steps += [
@@ -47,8 +49,14 @@ def creation_steps(c: NodeCreation) -> list[Step]:
             Step(f"{node.name}: import images", partial(c.import_images, node)),
             Step(f"{node.name}: start kubelet", partial(c.start_kubelet, node)),
         ]
+    steps.append(Step("wait for every node to be Ready", c.wait_nodes_ready))
+    if c.layout.settings.services:
+        # kube-proxy reads its node's addresses from the Node object.
+        steps += [
+            Step("start kube-proxy (nftables)", c.start_kube_proxy),
+            Step("start CoreDNS and the kube-dns Service", c.start_coredns),
+        ]
     steps += [
-        Step("wait for every node to be Ready", c.wait_nodes_ready),
         Step("wait for the default service account", c.wait_default_service_account),
         Step("record the cluster as up", c.record_up),
     ]

@@ -17,6 +17,7 @@ from typing import Any
 import yaml
 
 from fakehw.cluster.errors import ClusterConfigError, ClusterError
+from fakehw.cluster.local import mountns
 from fakehw.cluster.local.health import http_ok
 from fakehw.cluster.local.host import node_path
 from fakehw.cluster.local.processes import spawn, stop, wait_ready
@@ -57,7 +58,8 @@ def restart_kubelet(state: ClusterState, node: str) -> float:
     log = Path(record.log)
     with log.open("a") as stream:
         stream.write(f"# restarted at {time.strftime('%Y-%m-%dT%H:%M:%S%z')}\n")
-    env = node_environment(recorded.get("hardware_root"), Path(record.argv[0]).parent)
+    kubelet = Path(mountns.command_of(record.argv)[0])
+    env = node_environment(recorded.get("hardware_root"), kubelet.parent)
     fresh = spawn(name, record.argv, log, env)
     state.processes = [fresh if p.name == name else p for p in state.processes]
     state.save()

@@ -15,13 +15,13 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from fakehw import machine
-from fakehw.cluster.local import host, leftovers
+from fakehw.cluster.local import host, leftovers, services
 from fakehw.cluster.local.processes import ProcessRecord, kill_pids, pids_of_executable, stop
 from fakehw.cluster.local.state import ClusterState
 from fakehw.cluster.steps import Step
 
-STOP_ORDER = ("kubelet", "containerd", "kube-scheduler", "kube-controller-manager",
-              "kube-apiserver", "etcd")
+STOP_ORDER = ("kubelet", "containerd", "kube-proxy", "coredns", "kube-scheduler",
+              "kube-controller-manager", "kube-apiserver", "etcd")
 
 
 def _order(record: ProcessRecord) -> int:
@@ -75,6 +75,12 @@ def remove_cgroups(state: ClusterState) -> None:
 def remove_bridges(state: ClusterState) -> None:
     for bridge in state.bridges:
         host.delete_bridge(bridge)
+
+
+def remove_kube_proxy_tables(state: ClusterState) -> None:
+    """kube-proxy leaves its nftables tables behind when it stops."""
+    if state.facts.get("kube_proxy_tables"):
+        services.delete_kube_proxy_tables()
 
 
 def remove_directories(state: ClusterState) -> None:
@@ -133,6 +139,7 @@ def teardown_steps(state: ClusterState, run_dir: Path) -> list[Step]:
         Step(f"unmount everything under {run_dir} and the kubelet roots",
              lambda: unmount_everything(state, run_dir)),
         Step("delete bridges", lambda: remove_bridges(state)),
+        Step("delete kube-proxy's nftables tables", lambda: remove_kube_proxy_tables(state)),
         Step("remove shim socket and kubelet directories", lambda: remove_directories(state)),
         Step("remove what the kubelet and CNI left at host paths",
              lambda: remove_host_leftovers(state, run_dir)),
