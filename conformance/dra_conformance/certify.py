@@ -44,6 +44,7 @@ class Run:
     seed: int | None = None
     kubelet_restart_command: str | None = None
     companion_class: str | None = None
+    kubelet_root: Path | None = None
     extra: tuple[str, ...] = ()
 
     def pytest_args(self, seed: int) -> list[str]:
@@ -63,7 +64,8 @@ class Run:
                             ("--dra-registration-socket", self.registration_socket),
                             ("--dra-node", self.node), ("--dra-fakehw-root", self.fakehw_root),
                             ("--dra-kubelet-restart-command", self.kubelet_restart_command),
-                            ("--dra-companion-class", self.companion_class)):
+                            ("--dra-companion-class", self.companion_class),
+                            ("--dra-kubelet-root", self.kubelet_root)):
             if value is not None:
                 args += [flag, str(value.absolute() if isinstance(value, Path) else value)]
         return args + list(self.extra)
@@ -78,7 +80,8 @@ def reproduce(run: Run, seed: int) -> str:
                         ("--registration-socket", run.registration_socket),
                         ("--node", run.node), ("--fakehw-root", run.fakehw_root),
                         ("--kubelet-restart-command", run.kubelet_restart_command),
-                        ("--companion-class", run.companion_class)):
+                        ("--companion-class", run.companion_class),
+                        ("--kubelet-root", run.kubelet_root)):
         if value is not None:
             parts += [flag, str(value)]
     return shlex.join(parts)

@@ -40,6 +40,8 @@ def main() -> None:
 @click.option("--seed", type=int, help="hypothesis seed (default: a random one, reported)")
 @click.option("--kubelet-restart-command",
               help="command restarting one node's kubelet, {node} standing for its name")
+@click.option("--kubelet-root", type=click.Path(file_okay=False, path_type=Path),
+              help="where this host sees the node's /var/lib/kubelet, if elsewhere")
 @click.option("--companion-class",
               help="DeviceClass of another DRA driver on the node (several drivers per node)")
 @click.argument("pytest_args", nargs=-1, type=click.UNPROCESSED)
@@ -86,6 +88,95 @@ def catalogue(output: Path | None) -> None:
         click.echo(render(), nl=False)
     else:
         output.write_text(render())
+
+
+def _hardware(values: tuple[str, ...], nodes: int) -> dict[int, str]:
+    """``[INDEX=]PROFILE``; without INDEX, every node."""
+    chosen: dict[int, str] = {}
+    for value in values:
+        index, sep, name = value.partition("=")
+        if sep and index.isdigit():
+            chosen[int(index)] = name
+        else:
+            chosen.update(dict.fromkeys(range(nodes), value))
+    return chosen
+
+
+@main.command()
+@click.option("--image", "images", multiple=True,
+              type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="the driver's image: an OCI layout or `docker save` tar (repeatable)")
+@click.option("--chart", type=click.Path(exists=True, path_type=Path),
+              help="the driver's Helm chart: a folder or .tgz")
+@click.option("--values", "values", multiple=True,
+              type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="a values file for the chart (repeatable)")
+@click.option("--set", "sets", multiple=True, help="KEY=VALUE for the chart (repeatable)")
+@click.option("--kustomize", type=click.Path(exists=True, file_okay=False, path_type=Path),
+              help="a kustomize folder, instead of a chart")
+@click.option("--manifests", multiple=True, type=click.Path(exists=True, path_type=Path),
+              help="plain manifests (files or folders), instead of a chart (repeatable)")
+@click.option("--release", default="dra-driver", help="the Helm release's name")
+@click.option("--namespace", default="dra-driver", help="where the chart is installed")
+@click.option("--driver-profile", "profile", required=True,
+              type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--hardware-profile", "hardware", multiple=True, default=("edge-node",),
+              help="[INDEX=]PROFILE: fakehw hardware of a node, every node without INDEX")
+@click.option("--nodes", type=int, default=2)
+@click.option("--cluster", default="certify", help="the cluster's name (a running one is used)")
+@click.option("--results", type=click.Path(file_okay=False, path_type=Path),
+              default=Path("results/certify"))
+@click.option("--keep", is_flag=True, help="leave the driver and the cluster running")
+@click.option("--start-timeout", type=float, default=300.0,
+              help="seconds for the driver's pods to be Ready and publish slices")
+@click.option("--tier", type=click.Choice(["all", "socket", "cluster"]), default="all")
+@click.option("--hypothesis-profile", type=click.Choice(["ci", "thorough", "dev"]),
+              default="ci")
+@click.option("--seed", type=int)
+def run(**o: Any) -> None:
+    """Certify a driver from its image and deployment on a fakehw cluster it starts.
+
+    Loads the images, installs the chart (or kustomize folder, or manifests) as it is,
+    waits for the driver's pods and slices, runs `certify`, and removes everything on
+    every way out. Exits 0 only when certified.
+    """
+    from rich.console import Console  # noqa: PLC0415
+
+    from dra_conformance.errors import SettingsError  # noqa: PLC0415
+    from dra_conformance.testbed.run import execute  # noqa: PLC0415
+    from dra_conformance.testbed.settings import RunSettings, Shipped  # noqa: PLC0415
+
+    shipped = Shipped(**{k: o.pop(k) for k in ("chart", "values", "sets", "kustomize",
+                                                "manifests", "release", "namespace")})
+    settings = RunSettings(
+        shipped=shipped, profile=o.pop("profile").resolve(),
+        results=o.pop("results").resolve(),
+        hardware_profiles=_hardware(o.pop("hardware"), o["nodes"]), **o)
+    try:
+        raise SystemExit(execute(settings, Console(stderr=True)))
+    except SettingsError as error:
+        raise click.UsageError(str(error)) from None
+
+
+@main.command("restart-pods")
+@click.option("--kubeconfig", required=True,
+              type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--namespace", required=True)
+@click.option("--node", required=True)
+@click.option("--rolling", is_flag=True, help="a rolling restart of the DaemonSets instead")
+@click.option("--timeout", type=float, default=120.0)
+def restart_pods(kubeconfig: Path, namespace: str, node: str, rolling: bool,
+                 timeout: float) -> None:
+    """Restart a driver's DaemonSet pods on NODE and wait until they are Ready again."""
+    from kubernetes import config  # noqa: PLC0415
+
+    from dra_conformance.testbed.pods import NotStarted, restart  # noqa: PLC0415
+
+    api = config.new_client_from_config(config_file=str(kubeconfig))  # type: ignore[no-untyped-call]
+    try:
+        click.echo(restart(api, namespace, node, timeout, rolling))
+    except NotStarted as failure:
+        raise click.ClickException(str(failure)) from None
 
 
 def _summary(console: Console, report: dict[str, Any], report_dir: Path) -> None:

@@ -103,7 +103,7 @@ def dra_connect(dra_book: Book, dra_profile: DriverProfile,
                            "spec.driver.name the name the driver registers with?"
                            if answering else "no socket there answers at all"))
         dra_book.driver_missing = False
-        client = KubeletClient(socket, plugin)
+        client = KubeletClient(socket, plugin, dra_book.settings.kubelet_root)
         opened.append(client)
         return client
 

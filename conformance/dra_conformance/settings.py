@@ -37,6 +37,10 @@ OPTIONS: dict[str, tuple[str, str]] = {
     "--dra-companion-class": ("DRA_COMPANION_CLASS", "DeviceClass of another DRA driver "
                               "running on the node under test, for the several-drivers "
                               "requirement"),
+    "--dra-kubelet-root": ("DRA_KUBELET_ROOT", "where this host sees the node's "
+                           "/var/lib/kubelet, when it is elsewhere (a node of a fakehw "
+                           "cluster): socket paths a driver announces below /var/lib/kubelet "
+                           "are dialed there, as that node's kubelet would"),
 }
 
 
@@ -72,6 +76,7 @@ class SuiteSettings:
     hypothesis_profile: str | None = None
     kubelet_restart_command: str | None = None
     companion_class: str | None = None
+    kubelet_root: Path | None = None
 
     @property
     def active(self) -> bool:
@@ -91,4 +96,5 @@ class SuiteSettings:
                    report_dir=_path(config, "--dra-report-dir"),
                    hypothesis_profile=option(config, "--dra-hypothesis-profile"),
                    kubelet_restart_command=option(config, "--dra-kubelet-restart-command"),
-                   companion_class=option(config, "--dra-companion-class"))
+                   companion_class=option(config, "--dra-companion-class"),
+                   kubelet_root=_path(config, "--dra-kubelet-root"))

@@ -53,11 +53,16 @@ class DeviceHealth:
     message: str
 
 
+KUBELET_ROOT = "/var/lib/kubelet"
+
+
 class KubeletClient:
     """One driver instance: its registration socket and (after GetInfo) its DRA socket."""
 
-    def __init__(self, registration_socket: Path, plugin_socket: Path | None = None) -> None:
+    def __init__(self, registration_socket: Path, plugin_socket: Path | None = None,
+                 kubelet_root: Path | None = None) -> None:
         self.registration_socket = registration_socket
+        self.kubelet_root = kubelet_root
         self._registration = grpc.insecure_channel(f"unix:{registration_socket}")
         self._plugin_socket = plugin_socket
         self._dra: grpc.Channel | None = None
@@ -72,7 +77,17 @@ class KubeletClient:
     def get_info(self, timeout: float = 5.0) -> PluginInfo:
         info = REGISTRATION_GRPC.RegistrationStub(self._registration).GetInfo(
             REGISTRATION.InfoRequest(), timeout=timeout)
-        return PluginInfo(info.type, info.name, info.endpoint, tuple(info.supported_versions))
+        return PluginInfo(info.type, info.name, self.seen_here(info.endpoint),
+                          tuple(info.supported_versions))
+
+    def seen_here(self, endpoint: str) -> str:
+        """The endpoint as this host sees it: below /var/lib/kubelet it is below the node's
+        kubelet root when one is given, as the node's kubelet would resolve it."""
+        if self.kubelet_root is None:
+            return endpoint
+        if endpoint == KUBELET_ROOT or endpoint.startswith(f"{KUBELET_ROOT}/"):
+            return str(self.kubelet_root) + endpoint[len(KUBELET_ROOT):]
+        return endpoint
 
     def notify(self, registered: bool, error: str = "", timeout: float = 5.0) -> None:
         REGISTRATION_GRPC.RegistrationStub(self._registration).NotifyRegistrationStatus(

@@ -1,0 +1,287 @@
+"""The steps of one ``dra-conformance run``, timed, and the cleanup after every way out.
+
+The verdict is one of: certify's own (exit 0 certified, 1 not), or "not certified: the driver
+did not start" (exit 1) with the reason and a diagnosis in ``not-started.md`` and
+``report.json``. ``run.json`` records the inputs, the steps' seconds and the verdict.
+"""
+
+from __future__ import annotations
+
+import json
+import shlex
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
+from pathlib import Path
+from types import FrameType
+from typing import Any, TypeVar
+
+import yaml
+from kubernetes import config
+from rich.console import Console
+
+from dra_conformance.testbed import deployment
+from dra_conformance.testbed.deployment import DeployError, Tools
+from dra_conformance.testbed.pods import DriverPods, NotStarted
+from dra_conformance.testbed.settings import RunSettings, check
+from fakehw.cluster.binaries import ensure_binaries
+from fakehw.cluster.providers.base import NodeInfo
+from fakehw.cluster.providers.local import LocalProvider
+from fakehw.cluster.settings import ClusterSettings
+
+T = TypeVar("T")
+# upstream's DRA test driver, the second driver on the node (DRA-MULTI-*)
+COMPANION = "other.fakehw.dev"
+COMPANION_BINARY = "dra-test-driver"
+COMPANION_CLASS = {"apiVersion": "resource.k8s.io/v1", "kind": "DeviceClass",
+                   "metadata": {"name": COMPANION}, "spec": {"selectors": [
+                       {"cel": {"expression": f'device.driver == "{COMPANION}"'}}]}}
+NOT_STARTED = "not certified: the driver did not start"
+
+
+class Run:
+    def __init__(self, settings: RunSettings, console: Console) -> None:
+        self.s = settings
+        self.console = console
+        self.timings: dict[str, float] = {}
+        self.provider = LocalProvider()
+        self.cluster = ClusterSettings(name=settings.cluster, nodes=settings.nodes,
+                                       hardware_profiles=settings.hardware_profiles,
+                                       services=True)
+        self.started_cluster = False
+        self.installed = False
+        self.objects: list[dict[str, Any]] = []
+        self.daemonsets: list[tuple[str, str]] = []
+        self.companion_binary = Path()
+        self.companion: subprocess.Popen[bytes] | None = None
+        self.tools = Tools(Path("helm"), Path("kubectl"))
+        self.nodes: list[NodeInfo] = []
+
+    def step(self, title: str, action: Callable[[], T]) -> T:
+        self.console.print(f"[bold]•[/] {title}")
+        started = time.monotonic()
+        try:
+            return action()
+        finally:
+            self.timings[title] = round(time.monotonic() - started, 1)
+            self.console.print(f"  [dim]{self.timings[title]} s[/]")
+
+    # -- the steps ---------------------------------------------------------------------
+
+    def tools_at_hand(self) -> None:
+        found = ensure_binaries(components={"kubernetes", "helm", COMPANION_BINARY},
+                                console=self.console)
+        self.tools = Tools(found["helm"], found["kubectl"])
+        self.companion_binary = found[COMPANION_BINARY]
+
+    def render(self) -> None:
+        try:
+            self.objects = deployment.render(self.s.shipped, self.tools)
+        except DeployError as error:
+            raise NotStarted(f"the {self.s.shipped.kind} does not render", str(error)) from None
+        self.daemonsets = deployment.daemonsets(self.objects, self.s.shipped.namespace)
+
+    def up(self) -> None:
+        status = self.provider.status(self.cluster)
+        if status.running:
+            self.console.print(f"  using the running cluster {self.cluster.name!r} "
+                               "(left running afterwards)")
+        else:
+            self.started_cluster = True
+            status = self.provider.up(self.cluster, self.console)
+        if status.kubeconfig is None:
+            raise DeployError(f"cluster {self.cluster.name!r} reports no kubeconfig")
+        self.tools = Tools(self.tools.helm, self.tools.kubectl, status.kubeconfig)
+        self.nodes = self.provider.nodes(self.cluster)
+
+    def load_images(self) -> None:
+        for archive in self.s.images:
+            self.provider.load_image(self.cluster, archive, self.console)
+
+    def install(self) -> None:
+        self.installed = True  # a half-done install is undone too
+        try:
+            deployment.install(self.s.shipped, self.tools, self.objects)
+        except DeployError as error:
+            raise NotStarted(f"the {self.s.shipped.kind} does not install", str(error)) from None
+
+    def wait(self) -> None:
+        profile = yaml.safe_load(self.s.profile.read_text())
+        api = config.new_client_from_config(config_file=str(self.tools.kubeconfig))  # type: ignore[no-untyped-call]
+        pods = DriverPods(api, self.daemonsets, profile["spec"]["driver"]["name"])
+        pods.wait_until_up(self.s.start_timeout)
+
+    def start_companion(self) -> None:
+        """Upstream's DRA test driver as a second driver of the first node (a host process
+        that writes CDI specs where that node's runtime reads them): what the several-
+        drivers-per-node requirements need beside the driver under test."""
+        first = self.nodes[0]
+        self.tools.run_kubectl(["apply", "-f", "-"], stdin=json.dumps(COMPANION_CLASS))
+        log = (self.s.results / "companion-driver.log").open("wb")
+        (Path(first.plugins_dir) / COMPANION).mkdir(parents=True, exist_ok=True)
+        self.companion = subprocess.Popen(
+            [str(self.companion_binary), f"--kubeconfig={self.tools.kubeconfig}",
+             f"--drivername={COMPANION}", "kubelet-plugin", f"--node-name={first.name}",
+             f"--cdi-dir={first.cdi_dir}", f"--plugin-registration-path={first.plugins_registry}",
+             f"--datadir={first.plugins_dir}"], stdout=log, stderr=subprocess.STDOUT)
+        socket = Path(first.plugins_registry) / f"{COMPANION}-reg.sock"
+        deadline = time.monotonic() + 60
+        while not socket.is_socket():
+            if self.companion.poll() is not None or time.monotonic() > deadline:
+                raise DeployError(f"the companion driver did not start; see {log.name}")
+            time.sleep(0.2)
+
+    def certify(self) -> int:
+        profile = self.s.results / "driver-profile.yaml"
+        profile.write_text(yaml.safe_dump(self.run_profile(), sort_keys=False))
+        first = self.nodes[0]
+        # The socket tier plays the first node's kubelet: it dials the socket path a driver
+        # announces from inside its container (/var/lib/kubelet/...) below that node's root.
+        command = [sys.executable, "-m", "dra_conformance", "certify",
+                   "--driver-profile", str(profile), "--kubeconfig", str(self.tools.kubeconfig),
+                   "--registration-socket", first.plugins_registry,
+                   "--kubelet-root", first.kubelet_dir,
+                   "--node", first.name, "--companion-class", COMPANION,
+                   "--tier", self.s.tier, "--hypothesis-profile", self.s.hypothesis_profile,
+                   "--report-dir", str(self.s.results),
+                   "--kubelet-restart-command", shlex.join([
+                       sys.executable, "-m", "fakehw.cli", "cluster", "restart-kubelet",
+                       "--name", self.cluster.name]) + " {node}"]
+        if first.hardware_root:
+            command += ["--fakehw-root", first.hardware_root]
+        if self.s.seed is not None:
+            command += ["--seed", str(self.s.seed)]
+        return subprocess.run(command, check=False).returncode
+
+    def run_profile(self) -> dict[str, Any]:
+        """The vendor's profile, told the driver is deployed, on which nodes, where the first
+        node's runtime reads CDI specs, and how to restart or roll the plugin pods."""
+        profile: dict[str, Any] = yaml.safe_load(self.s.profile.read_text())
+        spec = profile.setdefault("spec", {})
+        spec["nodes"] = [n.name for n in self.nodes]
+        spec["cdi"] = {"specDirs": [d for d in ("/etc/cdi", "/var/run/cdi",
+                                                self.nodes[0].cdi_dir) if d]}
+        restart = [sys.executable, "-m", "dra_conformance", "restart-pods",
+                   "--kubeconfig", str(self.tools.kubeconfig),
+                   "--namespace", self.s.shipped.namespace]
+        accounts = {o["spec"]["template"]["spec"].get("serviceAccountName", "default")
+                     for o in self.objects if o.get("kind") == "DaemonSet"}
+        if "nodeIdentity" not in spec and len(accounts) == 1:
+            # what the plugin's pod token says: its service account and its node
+            account, namespace = accounts.pop(), self.s.shipped.namespace
+            spec["nodeIdentity"] = {
+                "user": f"system:serviceaccount:{namespace}:{account}",
+                "groups": ["system:serviceaccounts", f"system:serviceaccounts:{namespace}",
+                           "system:authenticated"],
+                "extra": {"authentication.kubernetes.io/node-name": ["{node}"]}}
+        spec["deployment"] = {
+            "mode": "deployed",
+            "restartCommand": [*restart, "--node", self.nodes[0].name],
+            "updateCommand": [*restart, "--node", "{node}", "--rolling"],
+            "readyTimeoutSeconds": spec.get("deployment", {}).get("readyTimeoutSeconds", 120),
+        }
+        return profile
+
+    # -- cleanup -------------------------------------------------------------------------
+
+    def cleanup(self) -> None:
+        if self.companion is not None and not self.s.keep:
+            self.companion.terminate()
+            try:
+                self.companion.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.companion.kill()
+                self.companion.wait()
+        if self.s.keep:
+            self.console.print(f"[yellow]left running (--keep): cluster {self.cluster.name!r}"
+                               f", KUBECONFIG={self.tools.kubeconfig}[/]")
+            return
+        if self.installed and not self.started_cluster:
+            with suppress(DeployError):
+                self.step("uninstall the driver", lambda: deployment.uninstall(
+                    self.s.shipped, self.tools, self.objects))
+                self.tools.run_kubectl(["delete", "--ignore-not-found", "deviceclass",
+                                        COMPANION])
+        if self.started_cluster:
+            self.step("stop the cluster", lambda: self.provider.down(self.cluster,
+                                                                      self.console))
+
+
+def execute(s: RunSettings, console: Console) -> int:
+    """Every step, timed; cleanup on every way out; the verdict's exit status."""
+    check(s)
+    s.results.mkdir(parents=True, exist_ok=True)
+    run = Run(s, console)
+    record: dict[str, Any] = {"inputs": _inputs(s), "timings": run.timings}
+    status = 2
+    try:
+        with _signals_as_exit():
+            run.step("find or build helm and kubectl", run.tools_at_hand)
+            run.step(f"render the {s.shipped.kind}", run.render)
+            run.step(f"start cluster {s.cluster!r} ({s.nodes} nodes)", run.up)
+            run.step("load the driver's images", run.load_images)
+            run.step(f"install the {s.shipped.kind}", run.install)
+            run.step("wait for the driver's pods and slices", run.wait)
+            run.step(f"start a second driver on the first node ({COMPANION})",
+                     run.start_companion)
+            status = run.step("certify", run.certify)
+            record["verdict"] = "certified" if status == 0 else "not certified"
+    except NotStarted as failure:
+        status = 1
+        record["verdict"] = NOT_STARTED
+        _not_started(s.results, failure, console)
+    except DeployError as error:  # the test bed's own failure: no verdict on the driver
+        record["verdict"] = f"no verdict: {error}"
+        console.print(f"[red]no verdict: {error}[/]")
+    finally:
+        with _signals_ignored():
+            run.cleanup()
+            (s.results / "run.json").write_text(json.dumps(record, indent=2) + "\n")
+    return status
+
+
+def _inputs(s: RunSettings) -> dict[str, Any]:
+    shipped = s.shipped
+    return {"images": [str(i) for i in s.images], "deployment": shipped.kind,
+            "chart": str(shipped.chart or ""), "values": [str(v) for v in shipped.values],
+            "set": list(shipped.sets), "kustomize": str(shipped.kustomize or ""),
+            "manifests": [str(m) for m in shipped.manifests], "profile": str(s.profile),
+            "hardwareProfiles": {str(k): v for k, v in s.hardware_profiles.items()},
+            "nodes": s.nodes, "provider": "local", "command": shlex.join(sys.argv)}
+
+
+def _not_started(results: Path, failure: NotStarted, console: Console) -> None:
+    text = f"# {NOT_STARTED}\n\n{failure.reason}\n\n```\n{failure.diagnosis}\n```\n"
+    (results / "not-started.md").write_text(text)
+    (results / "report.json").write_text(json.dumps({
+        "certified": False, "verdict": NOT_STARTED, "reason": failure.reason,
+        "diagnosis": failure.diagnosis}, indent=2) + "\n")
+    console.print(f"[red bold]{NOT_STARTED}[/]: {failure.reason}")
+    console.print(failure.diagnosis[-4000:], markup=False, highlight=False)
+    console.print(f"[dim]the whole diagnosis: {results / 'not-started.md'}[/]")
+
+
+@contextmanager
+def _signals_as_exit() -> Iterator[None]:
+    def leave(number: int, frame: FrameType | None) -> None:
+        raise SystemExit(128 + number)
+
+    previous = signal.signal(signal.SIGTERM, leave)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+@contextmanager
+def _signals_ignored() -> Iterator[None]:
+    """Cleanup must finish: a second ^C must not leave a cluster behind."""
+    previous = {s: signal.signal(s, signal.SIG_IGN) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)
