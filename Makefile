@@ -90,6 +90,9 @@ restart-soak: setup ## On the cluster `make conformance CONFORMANCE_ARGS=--keep`
 certify-example-driver: setup binaries ## Certify sigs.k8s.io/dra-example-driver on a local cluster (results/dra-example-driver/)
 	$(BIN)/python hack/go-driver.py run --driver dra-example-driver $(EXAMPLE_DRIVER_ARGS)
 
+certify-example-chart: setup binaries ## Certify dra-example-driver from its own Helm chart and an image built here (results/dra-example-driver-chart/)
+	$(BIN)/python hack/go-driver.py chart $(EXAMPLE_CHART_ARGS)
+
 certify-test-driver: setup binaries ## Certify upstream's DRA test driver on a local cluster (results/dra-test-driver/)
 	$(BIN)/python hack/go-driver.py run --driver dra-test-driver $(TEST_DRIVER_ARGS)
 
@@ -120,5 +123,5 @@ clean: ## Remove the virtualenv and caches made in the checkout
 	rm -rf $(VENV) $(LOWEST_VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis
 
 .PHONY: help setup lock lint protos catalogue binaries test test-lowest test-unit test-tools test-socket test-cluster \
-	test-driver-e2e conformance restart-soak certify-example-driver certify-test-driver calibrate demo \
+	test-driver-e2e conformance restart-soak certify-example-driver certify-example-chart certify-test-driver calibrate demo \
 	cluster-up cluster-down bench bench-drivers clean

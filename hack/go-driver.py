@@ -92,7 +92,7 @@ class GoDriver:
 DRIVERS = {d.key: d for d in (
     # its gpu profile's default driver name
     GoDriver("dra-example-driver", "gpu.example.com", exampledriver.PLUGIN,
-             EXAMPLES / "dra-example-driver-local.yaml"),
+             EXAMPLES / "dra-example-driver.yaml"),
     # a name of its own, beside the companion instance of the same binary (other.fakehw.dev)
     GoDriver("dra-test-driver", "test-driver.calibration.fakehw.dev", "dra-test-driver",
              EXAMPLES / "dra-test-driver-local.yaml"))}
@@ -346,6 +346,38 @@ def timed(title: str, step: Any) -> Any:
     result = step()
     echo(f"{title} done ({time.monotonic() - started:.1f} s)")
     return result
+
+
+@main.command()
+@click.option("--version", default=exampledriver.VERSION,
+              help=f"release of {exampledriver.MODULE}")
+@click.option("--results", type=click.Path(file_okay=False, path_type=Path),
+              default=REPO / "results" / "dra-example-driver-chart")
+@click.option("--seed", type=int, default=None, help="hypothesis seed [default: random]")
+@click.option("--keep", is_flag=True, help="leave the cluster and the driver running")
+@click.option("--publish", "publish_to", type=click.Path(file_okay=False, path_type=Path),
+              default=None, help="also copy the report here, this machine's paths shortened")
+def chart(version: str, results: Path, seed: int | None, keep: bool,
+          publish_to: Path | None) -> None:
+    """dra-example-driver from its own Helm chart: an image of the static plugin (the name
+    the chart gives by default), then `dra-conformance run` on a 2-node cluster."""
+    image = results.parent / f"{results.name}-image.tar"
+    image.parent.mkdir(parents=True, exist_ok=True)
+    name = timed("image", lambda: exampledriver.image(version, image))
+    echo(f"image {name} in {image}")
+    command = [sys.executable, "-m", "dra_conformance", "run", "--image", str(image),
+               "--chart", str(exampledriver.chart(version)), "--release", "dra-example-driver",
+               "--namespace", "dra-example-driver",
+               "--driver-profile", str(EXAMPLES / "dra-example-driver.yaml"),
+               "--hardware-profile", "numa-mixed", "--nodes", "2", "--results", str(results),
+               *(["--seed", str(seed)] if seed is not None else []),
+               *(["--keep"] if keep else [])]
+    echo(f"$ {shlex.join(command)}")
+    status = subprocess.run(command, check=False).returncode
+    if publish_to is not None and (results / "report.md").exists():
+        publish(results, publish_to)
+        echo(f"report published in {publish_to}")
+    sys.exit(status)
 
 
 @main.command("restart-driver")

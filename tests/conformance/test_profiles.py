@@ -45,12 +45,13 @@ def test_reference_example() -> None:
     assert identity.extra == {"authentication.kubernetes.io/node-name": ("node-7",)}
 
 
-def test_example_driver_example_has_commands_and_config() -> None:
+def test_example_driver_example_has_config_and_leaves_deployment_to_the_run() -> None:
     profile = profiles.load(EXAMPLES / "dra-example-driver.yaml")
-    assert profile.deployment.mode is DeploymentMode.COMMAND
-    assert profile.deployment.restart_command[:2] == ("kubectl", "rollout")
+    assert profile.deployment.mode is DeploymentMode.DEPLOYED
+    assert profile.simulated_devices
     assert profile.config is not None
-    assert profile.config.expect_env == {"GPU_DEVICE_0_TIMESLICE_INTERVAL": "Long"}
+    assert profile.config.expect_env == {"GPU_DEVICE_0_SHARING_STRATEGY": "TimeSlicing",
+                                         "GPU_DEVICE_0_TIMESLICE_INTERVAL": "Long"}
 
 
 def test_relative_manifests_are_relative_to_the_profile(tmp_path: Path) -> None:

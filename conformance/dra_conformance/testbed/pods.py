@@ -18,7 +18,7 @@ from kubernetes import client
 
 HOPELESS = {"ErrImageNeverPull", "ErrImagePull", "ImagePullBackOff", "InvalidImageName",
             "CreateContainerConfigError", "CreateContainerError", "RunContainerError"}
-CRASHES = 3  # restarts after which a crash-looping container is hopeless
+CRASHES = 2  # restarts, the kubelet now backing off, after which a container is hopeless
 LOG_LINES = 20
 POLL = 0.5
 
@@ -96,7 +96,8 @@ class DriverPods:
                 if waiting and waiting.reason in HOPELESS:
                     return (f"pod {pod.metadata.name}, container {status.name}: "
                             f"{waiting.reason}: {waiting.message or ''}".rstrip(": "))
-                if status.restart_count >= CRASHES and not status.ready:
+                if status.restart_count >= CRASHES and waiting and \
+                        waiting.reason == "CrashLoopBackOff":
                     return (f"pod {pod.metadata.name}, container {status.name}: restarted "
                             f"{status.restart_count} times (crash loop)")
         return ""
@@ -110,8 +111,11 @@ class DriverPods:
                          f"{pod.status.phase}")
             for status in (pod.status.init_container_statuses or []) + (
                     pod.status.container_statuses or []):
+                last = status.last_state.terminated if status.last_state else None
+                ended = (f", last run ended: {last.reason}, exit {last.exit_code}"
+                         if last else "")
                 lines.append(f"container {status.name}: {_container_state(status)}, "
-                             f"{status.restart_count} restarts")
+                             f"{status.restart_count} restarts{ended}")
                 for previous in (False, True):
                     log = self._log(meta, status.name, previous)
                     if log:

@@ -50,7 +50,7 @@ class Run:
         self.provider = LocalProvider()
         self.cluster = ClusterSettings(name=settings.cluster, nodes=settings.nodes,
                                        hardware_profiles=settings.hardware_profiles,
-                                       services=True)
+                                       services=True, **settings.cluster_settings)
         self.started_cluster = False
         self.installed = False
         self.objects: list[dict[str, Any]] = []

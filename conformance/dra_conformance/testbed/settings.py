@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from dra_conformance.errors import SettingsError
 
@@ -39,6 +40,8 @@ class RunSettings:
     tier: str = "all"
     hypothesis_profile: str = "ci"
     seed: int | None = None
+    # more ClusterSettings fields (ports, subnets, state folder), for a cluster beside others
+    cluster_settings: dict[str, Any] = field(default_factory=dict)
 
 
 def check(s: RunSettings) -> None:
