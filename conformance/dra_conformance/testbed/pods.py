@@ -18,7 +18,9 @@ from kubernetes import client
 
 HOPELESS = {"ErrImageNeverPull", "ErrImagePull", "ImagePullBackOff", "InvalidImageName",
             "CreateContainerConfigError", "CreateContainerError", "RunContainerError"}
-CRASHES = 2  # restarts, the kubelet now backing off, after which a container is hopeless
+# restarts after which a container that ended again (or waits in CrashLoopBackOff; the
+# kubelet shows either while it backs off) is hopeless
+CRASHES = 2
 LOG_LINES = 20
 POLL = 0.5
 
@@ -96,8 +98,9 @@ class DriverPods:
                 if waiting and waiting.reason in HOPELESS:
                     return (f"pod {pod.metadata.name}, container {status.name}: "
                             f"{waiting.reason}: {waiting.message or ''}".rstrip(": "))
-                if status.restart_count >= CRASHES and waiting and \
-                        waiting.reason == "CrashLoopBackOff":
+                ended = status.state.terminated if status.state else None
+                backing_off = ended or (waiting and waiting.reason == "CrashLoopBackOff")
+                if status.restart_count >= CRASHES and backing_off:
                     return (f"pod {pod.metadata.name}, container {status.name}: restarted "
                             f"{status.restart_count} times (crash loop)")
         return ""
@@ -136,7 +139,10 @@ class DriverPods:
                 tail_lines=LOG_LINES)
         except client.ApiException:
             return []
-        return str(text).splitlines()
+        lines = str(text).splitlines()
+        # what the API server answers when the runtime no longer has that run's log
+        return [] if lines[:1] and lines[0].startswith("unable to retrieve container logs") \
+            else lines
 
 
 def _container_state(status: Any) -> str:
