@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import shlex
+import shutil
 import signal
 import subprocess
 import sys
@@ -213,7 +214,8 @@ class Run:
 def execute(s: RunSettings, console: Console) -> int:
     """Every step, timed; cleanup on every way out; the verdict's exit status."""
     check(s)
-    s.results.mkdir(parents=True, exist_ok=True)
+    shutil.rmtree(s.results, ignore_errors=True)  # empty, or an earlier run's (check())
+    s.results.mkdir(parents=True)
     run = Run(s, console)
     record: dict[str, Any] = {"inputs": _inputs(s), "timings": run.timings}
     status = 2
