@@ -48,6 +48,9 @@ lint: setup ## ruff, mypy --strict and the import boundaries
 protos: setup ## Regenerate the kubelet plugin API stubs from api/dra_kubelet_api/protos
 	hack/gen-protos.sh
 
+manifests: setup ## Render drivers/deploy/*.yaml from the reference driver's Helm chart
+	$(BIN)/python hack/manifests.py
+
 catalogue: setup ## Regenerate conformance/CATALOGUE.md from the requirement catalogue
 	$(BIN)/dra-conformance catalogue -o conformance/CATALOGUE.md
 
@@ -122,6 +125,6 @@ bench-drivers: setup binaries ## The reference driver beside upstream's test dri
 clean: ## Remove the virtualenv and caches made in the checkout
 	rm -rf $(VENV) $(LOWEST_VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis
 
-.PHONY: help setup lock lint protos catalogue binaries test test-lowest test-unit test-tools test-socket test-cluster \
+.PHONY: help setup lock lint protos manifests catalogue binaries test test-lowest test-unit test-tools test-socket test-cluster \
 	test-driver-e2e conformance restart-soak certify-example-driver certify-example-chart certify-test-driver calibrate demo \
 	cluster-up cluster-down bench bench-drivers clean
