@@ -204,17 +204,20 @@ def _reference_image(directory: Path) -> Path:
     return archive
 
 
-def test_the_reference_driver_runs_from_its_manifests_unchanged(
+def test_the_reference_driver_runs_from_its_chart_unchanged(
     cluster: Cluster, tmp_path: Path
 ) -> None:
-    """drivers/deploy applied as it is: one DaemonSet, in-cluster configuration through the
-    `kubernetes` Service, no host network; each node publishes its own tree's devices, and a
-    claim's device node reaches a container through that node's CDI folder."""
+    """drivers/deploy/helm/dra-reference installed with the real helm and no values: one
+    DaemonSet, in-cluster configuration through the `kubernetes` Service, no host network;
+    each node publishes its own tree's devices, and a claim's device node reaches a container
+    through that node's CDI folder."""
     LocalProvider().load_image(cluster.settings, _reference_image(tmp_path), QUIET)
     kubectl = cluster.kubectl
-    manifests = ("rbac", "admission", "deviceclasses", "camera-controller", "kubelet-plugin")
-    for name in manifests:
-        kubectl.run(["apply", "-f", str(DEPLOY / f"{name}.yaml")])
+    helm = [str(ensure_binaries(components={"helm"})["helm"]),
+            f"--kubeconfig={kubectl.kubeconfig}"]
+    subprocess.run([*helm, "install", "dra-reference", str(DEPLOY / "helm/dra-reference"),
+                    "--namespace", "dra-reference", "--create-namespace"], check=True,
+                   capture_output=True)
     try:
         trees = {node.name: node.hardware_root for node in cluster.layout.nodes}
         published = _wait_for_node_slices(kubectl, set(trees))
@@ -227,9 +230,8 @@ def test_the_reference_driver_runs_from_its_manifests_unchanged(
                    for p in pods)
         _claim_reaches_a_container(kubectl, cluster.layout.nodes[1].name)
     finally:
-        for name in reversed(manifests):
-            kubectl.run(["delete", "--ignore-not-found", "--wait=true", "--timeout=60s", "-f",
-                         str(DEPLOY / f"{name}.yaml")], check=False)
+        subprocess.run([*helm, "uninstall", "dra-reference", "--namespace", "dra-reference",
+                        "--wait", "--timeout", "60s"], check=False, capture_output=True)
 
 
 def _pci_functions(root: Path | None) -> tuple[set[str], set[str]]:
