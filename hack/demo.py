@@ -51,13 +51,12 @@ from conformancejob.job import (
     JobError,
     console_echo,
     setup_steps,
-    signals_as_exit,
-    signals_ignored,
     timed,
 )
 from conformancejob.pods import PodError
 from conformancejob.settings import DEPLOYS, REPO, JobSettings, JobSettingsError
 from conformancejob.supervisor import DriverError
+from dra_conformance.testbed.signals import signals_as_exit, signals_ignored
 
 
 class Demo:

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from dra_conformance import certify as runner
+from fakehw.cluster.settings import parse_hardware_profiles as _hardware
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -88,18 +89,6 @@ def catalogue(output: Path | None) -> None:
         click.echo(render(), nl=False)
     else:
         output.write_text(render())
-
-
-def _hardware(values: tuple[str, ...], nodes: int) -> dict[int, str]:
-    """``[INDEX=]PROFILE``; without INDEX, every node."""
-    chosen: dict[int, str] = {}
-    for value in values:
-        index, sep, name = value.partition("=")
-        if sep and index.isdigit():
-            chosen[int(index)] = name
-        else:
-            chosen.update(dict.fromkeys(range(nodes), value))
-    return chosen
 
 
 @main.command()

@@ -27,6 +27,7 @@ from fakehw.cluster.settings import (
     ClusterSettings,
     default_state_dir,
     parse_feature_gates,
+    parse_hardware_profiles,
     parse_runtime_config,
 )
 from fakehw.errors import ClusterError, FakeHWError
@@ -82,17 +83,13 @@ def _hardware_roots(values: tuple[str, ...]) -> dict[int, Path]:
 
 def _hardware_profiles(values: tuple[str, ...], nodes: int) -> dict[int, str]:
     """``edge-node`` for every node, or ``1=numa-mixed`` for one; checked before anything."""
-    chosen: dict[int, str] = {}
     for value in values:
         index, sep, name = value.partition("=")
-        targets = [int(index)] if sep and index.isdigit() else list(range(nodes))
-        profile = name if sep and index.isdigit() else value
         try:
-            profiles.load(profile)
+            profiles.load(name if sep and index.isdigit() else value)
         except FakeHWError as error:
             raise ClusterConfigError(f"--hardware-profile {value}: {error}") from None
-        chosen.update(dict.fromkeys(targets, profile))
-    return chosen
+    return parse_hardware_profiles(values, nodes)
 
 
 def _settings(name: str, state_dir: Path | None, verbose: bool, **extra: Any) -> ClusterSettings:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import ipaddress
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -69,6 +69,19 @@ def parse_runtime_config(text: str) -> dict[str, str]:
             )
         config[key] = value or "true"
     return config
+
+
+def parse_hardware_profiles(values: Iterable[str], nodes: int) -> dict[int, str]:
+    """``[INDEX=]PROFILE`` options: ``1=numa-mixed`` for one node, ``edge-node`` for every
+    node (a later value wins)."""
+    chosen: dict[int, str] = {}
+    for value in values:
+        index, sep, name = value.partition("=")
+        if sep and index.isdigit():
+            chosen[int(index)] = name
+        else:
+            chosen.update(dict.fromkeys(range(nodes), value))
+    return chosen
 
 
 def format_map(values: Mapping[str, object]) -> str:

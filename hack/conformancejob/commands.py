@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from dra_conformance.testbed import companion
 
 from .settings import DRIVER, SCRIPT, JobSettings, Node
 
@@ -72,27 +73,24 @@ def acting_as(admin_kubeconfig: str, user: str, node: str | None = None) -> str:
 
 # upstream's e2e test driver, beside ours, under a name short enough for its registration
 # socket (<registry>/<name>-reg.sock) to fit a unix socket path's 107 bytes
-COMPANION_DRIVER = "other.fakehw.dev"
+COMPANION_DRIVER = companion.DRIVER
 UNIX_PATH_MAX = 107
 
 
 def companion_driver(binary: str, node: Node, kubeconfig: Path) -> list[str]:
     """Upstream's DRA test driver as a second kubelet plugin of ``node`` (several drivers on
     one node), writing its CDI specs where the node's runtime reads them."""
-    return [binary, f"--kubeconfig={kubeconfig}", f"--drivername={COMPANION_DRIVER}",
-            "kubelet-plugin", f"--node-name={node.name}", f"--cdi-dir={node.cdi_dir}",
-            f"--plugin-registration-path={node.registry_dir}", f"--datadir={node.plugins_dir}"]
+    return companion.command(binary, kubeconfig, node.name, cdi_dir=node.cdi_dir,
+                             registry_dir=node.registry_dir, plugins_dir=node.plugins_dir)
 
 
 def companion_socket(node: Node) -> Path:
-    return node.registry_dir / f"{COMPANION_DRIVER}-reg.sock"
+    return companion.socket(node.registry_dir)
 
 
 def companion_class() -> str:
     """The DeviceClass of the companion driver's devices."""
-    return json.dumps({"apiVersion": "resource.k8s.io/v1", "kind": "DeviceClass",
-                       "metadata": {"name": COMPANION_DRIVER}, "spec": {"selectors": [
-                           {"cel": {"expression": f'device.driver == "{COMPANION_DRIVER}"'}}]}})
+    return companion.device_class()
 
 
 def camera_controller(s: JobSettings, kubeconfig: Path, cameras: Path) -> list[str]:

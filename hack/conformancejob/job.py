@@ -16,12 +16,12 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from types import FrameType
 from typing import Any
 
 import yaml
+from dra_conformance.testbed.signals import signals_as_exit, signals_ignored
 
 from . import commands, pods
 from .settings import ACCESS, DRIVER, REPO, JobSettings, Node, nodes_from_status, registry_of
@@ -377,31 +377,6 @@ def hardware_profile_text(name_or_path: str) -> str:
     if not builtin.is_file():
         raise JobError(f"--hardware-profile {name_or_path}: no such file or built-in profile")
     return builtin.read_text()
-
-
-@contextlib.contextmanager
-def signals_as_exit() -> Iterator[None]:
-    """SIGTERM and SIGHUP end the run through the same cleanup as ^C does."""
-    def leave(number: int, frame: FrameType | None) -> None:
-        raise SystemExit(128 + number)
-
-    previous = {sig: signal.signal(sig, leave) for sig in (signal.SIGTERM, signal.SIGHUP)}
-    try:
-        yield
-    finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
-
-
-@contextlib.contextmanager
-def signals_ignored() -> Iterator[None]:
-    previous = {sig: signal.signal(sig, signal.SIG_IGN)
-                for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)}
-    try:
-        yield
-    finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
 
 
 def _escape(text: str) -> str:

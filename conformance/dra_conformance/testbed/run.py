@@ -10,36 +10,29 @@ from __future__ import annotations
 import json
 import shlex
 import shutil
-import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager, suppress
+from collections.abc import Callable
+from contextlib import suppress
 from pathlib import Path
-from types import FrameType
 from typing import Any, TypeVar
 
 import yaml
 from kubernetes import config
 from rich.console import Console
 
-from dra_conformance.testbed import deployment
+from dra_conformance.testbed import companion, deployment
 from dra_conformance.testbed.deployment import DeployError, Tools
 from dra_conformance.testbed.pods import DriverPods, NotStarted
 from dra_conformance.testbed.settings import RunSettings, check
+from dra_conformance.testbed.signals import signals_as_exit, signals_ignored
 from fakehw.cluster.binaries import ensure_binaries
 from fakehw.cluster.providers.base import NodeInfo
 from fakehw.cluster.providers.local import LocalProvider
 from fakehw.cluster.settings import ClusterSettings
 
 T = TypeVar("T")
-# upstream's DRA test driver, the second driver on the node (DRA-MULTI-*)
-COMPANION = "other.fakehw.dev"
-COMPANION_BINARY = "dra-test-driver"
-COMPANION_CLASS = {"apiVersion": "resource.k8s.io/v1", "kind": "DeviceClass",
-                   "metadata": {"name": COMPANION}, "spec": {"selectors": [
-                       {"cel": {"expression": f'device.driver == "{COMPANION}"'}}]}}
 NOT_STARTED = "not certified: the driver did not start"
 
 
@@ -73,10 +66,10 @@ class Run:
     # -- the steps ---------------------------------------------------------------------
 
     def tools_at_hand(self) -> None:
-        found = ensure_binaries(components={"kubernetes", "helm", COMPANION_BINARY},
+        found = ensure_binaries(components={"kubernetes", "helm", companion.BINARY},
                                 console=self.console)
         self.tools = Tools(found["helm"], found["kubectl"])
-        self.companion_binary = found[COMPANION_BINARY]
+        self.companion_binary = found[companion.BINARY]
 
     def render(self) -> None:
         try:
@@ -120,15 +113,15 @@ class Run:
         that writes CDI specs where that node's runtime reads them): what the several-
         drivers-per-node requirements need beside the driver under test."""
         first = self.nodes[0]
-        self.tools.run_kubectl(["apply", "-f", "-"], stdin=json.dumps(COMPANION_CLASS))
+        self.tools.run_kubectl(["apply", "-f", "-"], stdin=companion.device_class())
         log = (self.s.results / "companion-driver.log").open("wb")
-        (Path(first.plugins_dir) / COMPANION).mkdir(parents=True, exist_ok=True)
+        (Path(first.plugins_dir) / companion.DRIVER).mkdir(parents=True, exist_ok=True)
         self.companion = subprocess.Popen(
-            [str(self.companion_binary), f"--kubeconfig={self.tools.kubeconfig}",
-             f"--drivername={COMPANION}", "kubelet-plugin", f"--node-name={first.name}",
-             f"--cdi-dir={first.cdi_dir}", f"--plugin-registration-path={first.plugins_registry}",
-             f"--datadir={first.plugins_dir}"], stdout=log, stderr=subprocess.STDOUT)
-        socket = Path(first.plugins_registry) / f"{COMPANION}-reg.sock"
+            companion.command(self.companion_binary, self.tools.kubeconfig or "", first.name,
+                              cdi_dir=first.cdi_dir, registry_dir=first.plugins_registry,
+                              plugins_dir=first.plugins_dir),
+            stdout=log, stderr=subprocess.STDOUT)
+        socket = companion.socket(first.plugins_registry)
         deadline = time.monotonic() + 60
         while not socket.is_socket():
             if self.companion.poll() is not None or time.monotonic() > deadline:
@@ -145,7 +138,7 @@ class Run:
                    "--driver-profile", str(profile), "--kubeconfig", str(self.tools.kubeconfig),
                    "--registration-socket", first.plugins_registry,
                    "--kubelet-root", first.kubelet_dir,
-                   "--node", first.name, "--companion-class", COMPANION,
+                   "--node", first.name, "--companion-class", companion.DRIVER,
                    "--tier", self.s.tier, "--hypothesis-profile", self.s.hypothesis_profile,
                    "--report-dir", str(self.s.results),
                    "--kubelet-restart-command", shlex.join([
@@ -205,7 +198,7 @@ class Run:
                 self.step("uninstall the driver", lambda: deployment.uninstall(
                     self.s.shipped, self.tools, self.objects))
                 self.tools.run_kubectl(["delete", "--ignore-not-found", "deviceclass",
-                                        COMPANION])
+                                        companion.DRIVER])
         if self.started_cluster:
             self.step("stop the cluster", lambda: self.provider.down(self.cluster,
                                                                       self.console))
@@ -220,14 +213,14 @@ def execute(s: RunSettings, console: Console) -> int:
     record: dict[str, Any] = {"inputs": _inputs(s), "timings": run.timings}
     status = 2
     try:
-        with _signals_as_exit():
+        with signals_as_exit():
             run.step("find or build helm and kubectl", run.tools_at_hand)
             run.step(f"render the {s.shipped.kind}", run.render)
             run.step(f"start cluster {s.cluster!r} ({s.nodes} nodes)", run.up)
             run.step("load the driver's images", run.load_images)
             run.step(f"install the {s.shipped.kind}", run.install)
             run.step("wait for the driver's pods and slices", run.wait)
-            run.step(f"start a second driver on the first node ({COMPANION})",
+            run.step(f"start a second driver on the first node ({companion.DRIVER})",
                      run.start_companion)
             status = run.step("certify", run.certify)
             record["verdict"] = "certified" if status == 0 else "not certified"
@@ -239,7 +232,7 @@ def execute(s: RunSettings, console: Console) -> int:
         record["verdict"] = f"no verdict: {error}"
         console.print(f"[red]no verdict: {error}[/]")
     finally:
-        with _signals_ignored():
+        with signals_ignored():
             run.cleanup()
             (s.results / "run.json").write_text(json.dumps(record, indent=2) + "\n")
     return status
@@ -264,26 +257,3 @@ def _not_started(results: Path, failure: NotStarted, console: Console) -> None:
     console.print(f"[red bold]{NOT_STARTED}[/]: {failure.reason}")
     console.print(failure.diagnosis[-4000:], markup=False, highlight=False)
     console.print(f"[dim]the whole diagnosis: {results / 'not-started.md'}[/]")
-
-
-@contextmanager
-def _signals_as_exit() -> Iterator[None]:
-    def leave(number: int, frame: FrameType | None) -> None:
-        raise SystemExit(128 + number)
-
-    previous = signal.signal(signal.SIGTERM, leave)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)
-
-
-@contextmanager
-def _signals_ignored() -> Iterator[None]:
-    """Cleanup must finish: a second ^C must not leave a cluster behind."""
-    previous = {s: signal.signal(s, signal.SIG_IGN) for s in (signal.SIGINT, signal.SIGTERM)}
-    try:
-        yield
-    finally:
-        for number, handler in previous.items():
-            signal.signal(number, handler)

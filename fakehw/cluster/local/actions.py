@@ -87,7 +87,8 @@ class Creation:
 
     def prepare_directories(self) -> None:
         for directory in (self.layout.pki_dir, self.layout.kubeconfig_dir,
-                          self.layout.etcd_dir, self.layout.log_dir, self.layout.image_dir):
+                          self.layout.etcd_dir, self.layout.log_dir, self.layout.image_dir,
+                          self.layout.config_dir):
             directory.mkdir(parents=True, exist_ok=True)
         self.layout.etcd_dir.chmod(0o700)
         self.state.directories.extend(str(node.kubelet_dir) for node in self.layout.nodes)
@@ -164,7 +165,6 @@ class Creation:
 
     def start_kube_proxy(self) -> None:
         kubeconfig = str(self.layout.kubeconfig_dir / "kube-proxy")
-        self.layout.config_dir.mkdir(parents=True, exist_ok=True)
         (self.layout.config_dir / "kube-proxy.yaml").write_text(
             services.kube_proxy_config(self.layout, kubeconfig))
         self.state.facts["kube_proxy_tables"] = list(services.KUBE_PROXY_TABLES)

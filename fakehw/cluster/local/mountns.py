@@ -86,11 +86,11 @@ def main(argv: Sequence[str] | None = None) -> None:
     command = args.command[1:] if args.command[:1] == ["--"] else args.command
     if not command:
         parser.error("no command given after --")
-    binds = [tuple(b.split(":", 1)) for b in args.bind]
-    if any(len(b) != 2 for b in binds):
+    if any(":" not in b for b in args.bind):
         parser.error("--bind takes SOURCE:TARGET")
     try:
-        enter([(s, t) for s, t in binds], command)
+        enter([(source, target) for source, _, target in (b.partition(":") for b in args.bind)],
+              command)
     except OSError as error:
         sys.exit(f"mountns: {error}")
 

@@ -31,6 +31,7 @@ import yaml
 
 from fakehw.cluster.errors import HostError
 from fakehw.cluster.local.layout import ClusterLayout
+from fakehw.cluster.local.state import ClusterState
 
 KUBE_PROXY_TABLES = ("ip kube-proxy", "ip6 kube-proxy")
 DNS_SERVICE = "kube-dns"
@@ -151,13 +152,10 @@ def kube_proxy_tables() -> list[str]:
 
 def owner(state_dir: Path) -> str | None:
     """The cluster under `state_dir` whose state says it runs Services, if any."""
-    for state in sorted(state_dir.glob("*/state.json")):
-        try:
-            facts = json.loads(state.read_text()).get("facts", {})
-        except (OSError, ValueError):
-            continue
-        if facts.get("services"):
-            return state.parent.name
+    for path in sorted(state_dir.glob("*/state.json")):
+        state = ClusterState.load(path)
+        if state is not None and state.facts.get("services"):
+            return path.parent.name
     return None
 
 
